@@ -1,0 +1,84 @@
+"""The one authentication setup for every API route: HTTP Basic and Bearer tokens."""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from rest_framework import exceptions
+from rest_framework.authentication import (
+    BaseAuthentication,
+    BasicAuthentication,
+    get_authorization_header,
+)
+
+from .models import ApiToken
+
+
+def token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class CachedBasicAuthentication(BasicAuthentication):
+    """HTTP Basic, with verified credentials remembered for BASIC_AUTH_CACHE_SECONDS.
+
+    Password hashing is deliberately slow (hundreds of milliseconds); an integration that sends
+    Basic credentials on every call would spend most of its time there. We remember a keyed digest
+    of the exact username and password together with the stored password hash, so a changed
+    password or a deactivated user stops working at once.
+    """
+
+    www_authenticate_realm = "api"
+
+    def authenticate_credentials(self, userid, password, request=None):
+        user = (
+            get_user_model()
+            .objects.select_related("membership__organisation")
+            .filter(username=userid)
+            .first()
+        )
+        if user is None or not user.is_active:
+            # Hash anyway, so a missing user takes as long as a wrong password.
+            get_user_model()().set_password(password)
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
+
+        cache_key = (
+            "basic-auth:"
+            + hmac.new(
+                settings.SECRET_KEY.encode(), f"{userid}\0{password}".encode(), hashlib.sha256
+            ).hexdigest()
+        )
+        if cache.get(cache_key) != user.password:
+            if not user.check_password(password):
+                raise exceptions.AuthenticationFailed("Invalid username/password.")
+            cache.set(cache_key, user.password, settings.BASIC_AUTH_CACHE_SECONDS)
+        return (user, None)
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <key>` with a key issued by `create_api_user --token`."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid bearer header.")
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid bearer token.") from exc
+        token = (
+            ApiToken.objects.select_related("user__membership__organisation")
+            .filter(key_digest=token_digest(key), revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed("Invalid bearer token.")
+        return (token.user, token)
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

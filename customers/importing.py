@@ -1,0 +1,322 @@
+"""The one import framework behind every `import_*` command (DESIGN §8).
+
+A command subclasses `ImportCommand` and declares its columns; it implements
+`parse_record` (one input record → a value, or `RowRejected`) and `apply_batch` (a list of parsed
+values → counts of created / updated / unchanged, written set-based, ledger included).
+The framework does the rest, the same way for every command: CSV or JSON Lines read as a stream
+in constant memory, batches, one transaction per batch (the whole file with --strict or
+--dry-run), a progress bar on a terminal, rejected records written with line number and reason to
+a report file as they happen, and a summary at the end.
+"""
+
+import csv
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from tqdm import tqdm
+
+from .ledger import Provenance, Source
+from .models import Organisation
+
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no"}
+
+
+class RowRejected(ValueError):
+    """A record that cannot be imported; the message is the reason given in the report."""
+
+
+class _StrictAbort(Exception):
+    pass
+
+
+def parse_bool(value, column: str) -> bool:
+    """true/false, 1/0, yes/no in any case (JSON booleans too)."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise RowRejected(f"{column}: {value!r} is not a boolean (true/false, 1/0, yes/no).")
+
+
+def parse_time(value, column: str) -> datetime:
+    """Unix seconds or ISO 8601 (a date means 00:00 UTC, a naive time is UTC)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    text = str(value).strip()
+    try:
+        return datetime.fromtimestamp(int(text), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    try:
+        parsed = parse_datetime(text)
+        if parsed is None:
+            day = parse_date(text)
+            if day is not None:
+                parsed = datetime(day.year, day.month, day.day)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise RowRejected(f"{column}: {value!r} is not unix seconds or an ISO 8601 time.")
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
+
+
+@dataclass
+class ImportContext:
+    """What `apply_batch` needs besides the batch itself."""
+
+    organisation: Organisation
+    provenance: Provenance
+    dry_run: bool
+    file_name: str
+    # Commands may keep state across batches here (e.g. ids already seen in the file).
+    state: dict = field(default_factory=dict)
+
+
+@dataclass
+class Record:
+    line: int
+    data: dict
+
+
+class ImportCommand(BaseCommand):
+    """Base of every import command. Subclasses set the class attributes and two methods."""
+
+    # Column names the command understands; others are refused unless `extra_columns_allowed`.
+    columns: tuple[str, ...] = ()
+    required_columns: tuple[str, ...] = ()
+    extra_columns_allowed = False
+    formats = ("csv", "jsonl")
+    default_batch_size = 5000
+
+    def parse_record(self, data: dict, context: ImportContext):
+        """One record (column → value, blanks removed) → a value for apply_batch.
+
+        Raise RowRejected with the reason to reject it.
+        """
+        raise NotImplementedError
+
+    def apply_batch(self, items: list, context: ImportContext) -> Counter:
+        """Write parsed items set-based; return Counter(created=…, updated=…, unchanged=…).
+
+        Runs in a transaction. For an item only the database can judge (it names a record that
+        does not exist, say) call `self.reject_later(item, reason)` and leave it out.
+        """
+        raise NotImplementedError
+
+    # Framework ---------------------------------------------------------------------------------
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV with a header row, or JSON Lines (.jsonl)")
+        parser.add_argument("--organisation", required=True, help="Organisation slug")
+        parser.add_argument("--format", choices=self.formats, help="Default: from the file name")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check and count everything, write nothing"
+        )
+        parser.add_argument(
+            "--strict", action="store_true", help="Any rejected row aborts the whole import"
+        )
+        parser.add_argument("--batch-size", type=int, default=self.default_batch_size)
+        parser.add_argument(
+            "--report", help="Where rejected rows go (default: <file>.rejects.csv beside it)"
+        )
+        parser.add_argument("--no-progress", action="store_true", help="Never show a progress bar")
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        try:
+            organisation = Organisation.objects.get(slug=options["organisation"])
+        except Organisation.DoesNotExist as exc:
+            raise CommandError(f"No organisation {options['organisation']!r}.") from exc
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        file_format = options["format"] or (
+            "jsonl" if path.suffix in (".jsonl", ".ndjson") else "csv"
+        )
+        context = ImportContext(
+            organisation=organisation,
+            provenance=Provenance(
+                source=Source.IMPORT,
+                detail=f"{self.command_name()}: {path.name}",
+                actor=os.environ.get("USER", "") or "manage.py",
+            ),
+            dry_run=options["dry_run"],
+            file_name=path.name,
+        )
+        report_path = Path(options["report"] or f"{path}.rejects.csv")
+        self.counts = Counter(created=0, updated=0, unchanged=0, rejected=0)
+        self._report = _RejectReport(report_path)
+        progress = tqdm(
+            unit=" rows",
+            disable=options["no_progress"] or not sys.stderr.isatty(),
+            file=sys.stderr,
+            desc=path.name,
+        )
+        self._strict = options["strict"]
+        whole_file_transaction = options["dry_run"] or options["strict"]
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as stream:
+                records = self._records(stream, file_format)
+                if whole_file_transaction:
+                    with transaction.atomic():
+                        self._run(records, context, options["batch_size"], progress)
+                        if options["dry_run"]:
+                            transaction.set_rollback(True)
+                else:
+                    self._run(records, context, options["batch_size"], progress)
+        except _StrictAbort as exc:
+            raise CommandError(f"{exc} Nothing was imported (--strict).") from exc
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{path} is not UTF-8 text: {exc}") from exc
+        finally:
+            progress.close()
+            self._report.close()
+        self._print_summary(context, report_path)
+
+    def command_name(self) -> str:
+        return self.__class__.__module__.rsplit(".", 1)[-1]
+
+    def reject_later(self, item, reason: str) -> None:
+        """Reject an item of the current batch from inside apply_batch."""
+        self._reject(self._current_records[id(item)], reason)
+
+    def _run(self, records: Iterator[Record], context, batch_size: int, progress) -> None:
+        batch: list = []
+        for record in records:
+            progress.update(1)
+            try:
+                item = self.parse_record(record.data, context)
+            except RowRejected as exc:
+                self._reject(record, str(exc))
+                continue
+            batch.append((record, item))
+            if len(batch) >= batch_size:
+                self._apply(batch, context)
+                batch = []
+        if batch:
+            self._apply(batch, context)
+
+    def _apply(self, batch, context) -> None:
+        self._current_records = {id(item): record for record, item in batch}
+        with transaction.atomic():
+            counts = self.apply_batch([item for _, item in batch], context)
+        self.counts.update(counts)
+
+    def _reject(self, record: Record, reason: str) -> None:
+        self.counts["rejected"] += 1
+        self._report.write(record, reason)
+        if self._strict:
+            raise _StrictAbort(f"Line {record.line}: {reason}")
+
+    def _records(self, stream, file_format: str) -> Iterator[Record]:
+        if file_format == "jsonl":
+            yield from self._jsonl_records(stream)
+        else:
+            yield from self._csv_records(stream)
+
+    def _csv_records(self, stream) -> Iterator[Record]:
+        reader = csv.reader(stream)
+        try:
+            header = [name.strip() for name in next(reader)]
+        except StopIteration as exc:
+            raise CommandError("The file is empty: a header row is needed.") from exc
+        self._check_columns(header)
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                self._reject(
+                    Record(line, dict(enumerate(row))),
+                    f"Expected {len(header)} columns, found {len(row)}.",
+                )
+                continue
+            yield Record(line, _without_blanks(zip(header, row, strict=True)))
+
+    def _jsonl_records(self, stream) -> Iterator[Record]:
+        for line, text in enumerate(stream, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                self._reject(Record(line, {"raw": text.strip()}), f"Invalid JSON: {exc.msg}.")
+                continue
+            if not isinstance(data, dict):
+                self._reject(Record(line, {"raw": text.strip()}), "Expected a JSON object.")
+                continue
+            unknown = self._unknown_columns(data.keys())
+            if unknown:
+                self._reject(Record(line, data), f"Unknown keys: {', '.join(unknown)}.")
+                continue
+            yield Record(line, _without_blanks(data.items()))
+
+    def _check_columns(self, header: list[str]) -> None:
+        missing = [name for name in self.required_columns if name not in header]
+        if missing:
+            raise CommandError(f"Missing required column(s): {', '.join(missing)}.")
+        unknown = self._unknown_columns(header)
+        if unknown:
+            raise CommandError(
+                f"Unknown column(s): {', '.join(unknown)}. Known: {', '.join(self.columns)}."
+            )
+
+    def _unknown_columns(self, names: Iterable[str]) -> list[str]:
+        if self.extra_columns_allowed:
+            return []
+        return [name for name in names if name not in self.columns]
+
+    def _print_summary(self, context: ImportContext, report_path: Path) -> None:
+        c = self.counts
+        prefix = "Dry run, nothing written: would have " if context.dry_run else ""
+        self.stdout.write(
+            f"{prefix}created {c['created']}, updated {c['updated']}, "
+            f"unchanged {c['unchanged']}, rejected {c['rejected']}."
+        )
+        if c["rejected"]:
+            self.stdout.write(f"Rejected rows with line numbers and reasons: {report_path}")
+
+
+def _without_blanks(pairs) -> dict:
+    """Blank cells mean "not given"."""
+    return {
+        key: value
+        for key, value in pairs
+        if value is not None and not (isinstance(value, str) and not value.strip())
+    }
+
+
+class _RejectReport:
+    """Rejected records, written as they happen (constant memory), opened on first use."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._file = None
+        self._writer = None
+
+    def write(self, record: Record, reason: str) -> None:
+        if self._writer is None:
+            self._file = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["line", "reason", "record"])
+        self._writer.writerow(
+            [record.line, reason, json.dumps(record.data, ensure_ascii=False, default=str)]
+        )
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()

@@ -1,0 +1,119 @@
+"""The consent ledger's one writer (rule R4).
+
+Every service that changes consent state describes each change as a `Change` and hands the lot to
+`record_changes` inside its own transaction, so the ledger and the state can never disagree.
+Changes whose old and new values are equal are dropped: a request that changes nothing writes
+nothing.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import ConsentEvent, Customer
+
+Source = ConsentEvent.Source
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a change came from: recorded on every event it causes."""
+
+    source: str
+    detail: str = ""
+    actor: str = ""
+    ip_address: str | None = None
+    user_agent: str = ""
+    request_id: str = ""
+
+    @classmethod
+    def from_request(cls, request, *, source: str = Source.API, detail: str | None = None):
+        """Provenance of an HTTP request (API route, admin, hosted page)."""
+        if detail is None:
+            match = getattr(request, "resolver_match", None)
+            route = f"/{match.route}" if match and match.route else request.path
+            detail = f"{request.method} {route}"
+        user = getattr(request, "user", None)
+        return cls(
+            source=source,
+            detail=detail[:200],
+            actor=user.get_username() if user is not None and user.is_authenticated else "",
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+            request_id=getattr(request, "request_id", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One item's consent state going from `old` to `new`.
+
+    `kind` names the state ("preference.opt_in", "email.subscription", …), `target` the item
+    within it (a preference id, a programme). Give `customer_id` when there is a customer, and
+    `subject_key` (customers.normalisation.address_key) for an address without one.
+    Values are plain JSON states, never personal data.
+    """
+
+    kind: str
+    target: str
+    old: Any
+    new: Any
+    customer_id: int | None = None
+    subject_key: str = ""
+
+    @property
+    def is_effective(self) -> bool:
+        return self.old != self.new
+
+
+def record_changes(
+    *, organisation, changes: Iterable[Change], provenance: Provenance, occurred_at=None
+) -> list[ConsentEvent]:
+    """Append one event per effective change, set-based, inside the change's own transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_changes must run inside the transaction that makes the change.")
+    occurred_at = occurred_at or timezone.now()
+    organisation_id = getattr(organisation, "pk", organisation)
+    events = [
+        ConsentEvent(
+            organisation_id=organisation_id,
+            customer_id=change.customer_id,
+            subject_key=change.subject_key,
+            kind=change.kind,
+            target=str(change.target)[:200],
+            old_value=change.old,
+            new_value=change.new,
+            source=provenance.source,
+            source_detail=provenance.detail[:200],
+            actor=provenance.actor[:150],
+            ip_address=provenance.ip_address,
+            user_agent=provenance.user_agent[:512],
+            request_id=provenance.request_id[:64],
+            occurred_at=occurred_at,
+        )
+        for change in changes
+        if change.is_effective
+    ]
+    return ConsentEvent.objects.bulk_create(events, batch_size=2000)
+
+
+def record_change(*, organisation, change: Change, provenance: Provenance) -> ConsentEvent | None:
+    """Append one event if the change is effective; the single-item form of record_changes."""
+    events = record_changes(organisation=organisation, changes=[change], provenance=provenance)
+    return events[0] if events else None
+
+
+@transaction.atomic
+def redact_events_of(customer: Customer) -> int:
+    """On erasure: keep what changed and when, drop the network details of who asked."""
+    if connection.vendor != "postgresql":
+        return ConsentEvent.objects.filter(customer=customer)._redact_personal_data()
+    with connection.cursor() as cursor:
+        # The append-only trigger lets exactly this update through while the flag is on.
+        cursor.execute("SET LOCAL consent.ledger_redaction = 'on'")
+        redacted = ConsentEvent.objects.filter(customer=customer)._redact_personal_data()
+        cursor.execute("SET LOCAL consent.ledger_redaction = 'off'")
+    return redacted

@@ -1,0 +1,31 @@
+"""The one tenancy mechanism: every query is scoped to the caller's organisation.
+
+Models that belong to an organisation use `OrganisationQuerySet` (directly or as a base) and are
+read with `.for_organisation(org)`; API views get `self.organisation` from `OrganisationScopedView`
+(customers.api.base) and the admin from `OrganisationScopedAdmin` (customers.admin_base).
+Anything looked up outside the caller's organisation is simply not found: a 404, never a leak.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import Http404
+
+
+class OrganisationQuerySet(models.QuerySet):
+    organisation_field = "organisation"
+
+    def for_organisation(self, organisation):
+        return self.filter(**{self.organisation_field: organisation})
+
+
+def get_in_organisation_or_404(queryset, organisation, **lookups):
+    """The one object matching `lookups` inside `organisation`, else Http404.
+
+    Lookup values that do not fit the field (a malformed UUID, a non-integer id) are "not found"
+    too, so callers can pass path parameters straight through.
+    """
+    try:
+        return queryset.for_organisation(organisation).get(**lookups)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        # ValidationError: UUIDField rejects a malformed UUID before the query runs.
+        raise Http404(f"No {queryset.model._meta.verbose_name} matches the given query.") from exc

@@ -1,0 +1,142 @@
+"""Admin screens: tenancy for staff, read-only ledger, exact identifier search, erasure."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.urls import reverse
+
+from customers.models import ConsentEvent, Customer
+from customers.tests.factories import (
+    ApiUserFactory,
+    ConsentEventFactory,
+    CustomerFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(organisation):
+    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="customers"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def superuser_client():
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_staff_see_only_their_organisations_customers(
+    staff_client, organisation, other_organisation
+):
+    mine = CustomerFactory(organisation=organisation, email="mine@example.com")
+    CustomerFactory(organisation=other_organisation, email="theirs@example.com")
+    page = staff_client.get(reverse("admin:customers_customer_changelist")).content.decode()
+    assert "mine@example.com" in page
+    assert "theirs@example.com" not in page
+    assert (
+        staff_client.get(reverse("admin:customers_customer_change", args=[mine.pk])).status_code
+        == 200
+    )
+
+
+def test_staff_get_404_for_another_organisations_customer(staff_client, other_organisation):
+    theirs = CustomerFactory(organisation=other_organisation)
+    url = reverse("admin:customers_customer_change", args=[theirs.pk])
+    # The admin redirects to its index with "doesn't exist" for objects outside the queryset.
+    response = staff_client.get(url, follow=True)
+    assert theirs.email not in response.content.decode()
+
+
+def test_superusers_see_every_organisation(superuser_client, organisation, other_organisation):
+    CustomerFactory(organisation=organisation, email="mine@example.com")
+    CustomerFactory(organisation=other_organisation, email="theirs@example.com")
+    page = superuser_client.get(reverse("admin:customers_customer_changelist")).content.decode()
+    assert "mine@example.com" in page and "theirs@example.com" in page
+
+
+@pytest.mark.parametrize("field", ["email", "uuid", "phone", "correlation_id", "pk"])
+def test_customers_are_found_by_exact_identifier(staff_client, organisation, field):
+    customer = CustomerFactory(
+        organisation=organisation,
+        email="Find.Me@example.com",
+        phone="+12025550143",
+        correlation_id="corr-77",
+    )
+    CustomerFactory(organisation=organisation, email="other@example.com")
+    term = {
+        "email": "find.me@EXAMPLE.com",
+        "uuid": str(customer.uuid),
+        "phone": "(202) 555-0143",
+        "correlation_id": "corr-77",
+        "pk": str(customer.pk),
+    }[field]
+    page = staff_client.get(
+        reverse("admin:customers_customer_changelist"), {"q": term}
+    ).content.decode()
+    assert "Find.Me@example.com" in page
+    assert "other@example.com" not in page
+
+
+def test_the_customer_page_shows_its_consent_history(staff_client, organisation):
+    event = ConsentEventFactory(
+        customer=CustomerFactory(organisation=organisation), kind="email.subscription"
+    )
+    page = staff_client.get(
+        reverse("admin:customers_customer_change", args=[event.customer_id])
+    ).content.decode()
+    assert "email.subscription" in page
+
+
+def test_consent_events_are_read_only_in_the_admin(staff_client, organisation):
+    event = ConsentEventFactory(customer=CustomerFactory(organisation=organisation))
+    assert staff_client.get(reverse("admin:customers_consentevent_changelist")).status_code == 200
+    assert staff_client.get(reverse("admin:customers_consentevent_add")).status_code == 403
+    url = reverse("admin:customers_consentevent_change", args=[event.pk])
+    staff_client.post(url, {"kind": "tampered"})
+    assert (
+        staff_client.post(
+            reverse("admin:customers_consentevent_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    event.refresh_from_db()
+    assert event.kind == "preference.opt_in"
+
+
+def test_consent_events_filter_by_source(staff_client, organisation):
+    customer = CustomerFactory(organisation=organisation)
+    ConsentEventFactory(customer=customer, source="import", target="from-import")
+    ConsentEventFactory(customer=customer, source="api", target="from-api")
+    page = staff_client.get(
+        reverse("admin:customers_consentevent_changelist"), {"source__exact": "import"}
+    ).content.decode()
+    assert "from-import" in page and "from-api" not in page
+
+
+def test_the_erase_action_erases_through_the_service(staff_client, organisation):
+    customer = CustomerFactory(organisation=organisation)
+    staff_client.post(
+        reverse("admin:customers_customer_changelist"),
+        {"action": "erase_customers", "_selected_action": [customer.pk]},
+    )
+    customer.refresh_from_db()
+    assert customer.is_erased
+    erased = ConsentEvent.objects.get(kind="customer.erased")
+    assert (erased.source, erased.customer_id) == ("admin", customer.pk)
+    assert Customer.objects.count() == 1
+
+
+def test_staff_see_only_their_organisations_api_users(
+    staff_client, organisation, other_organisation
+):
+    ApiUserFactory(username="ours", membership__organisation=organisation)
+    ApiUserFactory(username="theirs", membership__organisation=other_organisation)
+    page = staff_client.get(reverse("admin:customers_membership_changelist")).content.decode()
+    assert "ours" in page and "theirs" not in page

@@ -1,0 +1,72 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from conftest import basic_auth_header
+from customers.models import Membership, Organisation
+from customers.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def create_api_user(*args):
+    out = StringIO()
+    call_command("create_api_user", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_api_user_creates_the_organisation_and_a_working_login():
+    output = create_api_user(
+        "--organisation", "acme", "--username", "bot", "--password", "s3cret!x"
+    )
+    assert "s3cret" not in output
+    organisation = Organisation.objects.get(slug="acme")
+    customer = CustomerFactory(organisation=organisation)
+    client = APIClient(HTTP_AUTHORIZATION=basic_auth_header("bot", "s3cret!x"))
+    assert client.get(f"/api/v1/customers/{customer.uuid}").status_code == 200
+
+
+def test_create_api_user_read_only_makes_a_read_only_user():
+    create_api_user(
+        "--organisation", "acme", "--username", "reader", "--password", "pw", "--read-only"
+    )
+    assert Membership.objects.get(user__username="reader").role == Membership.Role.READ_ONLY
+
+
+def test_create_api_user_token_prints_a_working_key_on_one_line():
+    output = create_api_user(
+        "--organisation", "acme", "--username", "bot", "--password", "pw", "--token"
+    )
+    [key] = [
+        line.removeprefix("token: ") for line in output.splitlines() if line.startswith("token: ")
+    ]
+    customer = CustomerFactory(organisation=Organisation.objects.get(slug="acme"))
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get(f"/api/v1/customers/{customer.uuid}").status_code == 200
+
+
+def test_create_api_user_refuses_to_move_a_user_to_another_organisation():
+    create_api_user("--organisation", "acme", "--username", "bot", "--password", "pw")
+    with pytest.raises(CommandError, match="belongs to organisation 'acme'"):
+        create_api_user("--organisation", "globex", "--username", "bot", "--password", "pw")
+
+
+def test_create_api_user_refuses_a_bad_slug():
+    with pytest.raises(CommandError):
+        create_api_user("--organisation", "Not A Slug", "--username", "bot", "--password", "pw")
+
+
+def test_seed_demo_prints_logins_and_can_run_twice():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=StringIO())
+    output = out.getvalue()
+    assert "/admin/" in output and "demo-admin" in output and "token: " not in output
+    assert "Token:" in output
+    organisation = Organisation.objects.get(slug="demo")
+    assert organisation.customers.count() == 5
+    client = APIClient(HTTP_AUTHORIZATION=basic_auth_header("demo-api", "demo-password-1"))
+    customer = organisation.customers.first()
+    assert client.get(f"/api/v1/customers/{customer.uuid}").status_code == 200

@@ -1,0 +1,109 @@
+"""The consent ledger: one writer, no-op changes dropped, rows never changed (rule R4)."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+
+from customers.ledger import Change, Provenance, record_change, record_changes, redact_events_of
+from customers.models import ConsentEvent, LedgerIsAppendOnly
+from customers.tests.factories import ConsentEventFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+PROVENANCE = Provenance(
+    source="api", detail="PUT /x", actor="rw", ip_address="198.51.100.7", request_id="r1"
+)
+
+
+def test_it_records_one_event_per_effective_change(organisation):
+    customer = CustomerFactory(organisation=organisation)
+    with transaction.atomic():
+        events = record_changes(
+            organisation=organisation,
+            changes=[
+                Change("preference.opt_in", "1", False, True, customer_id=customer.pk),
+                Change("preference.opt_in", "2", True, True, customer_id=customer.pk),
+                Change("email.subscription", "", "Subscribed", "Unsubscribed", subject_key="k"),
+            ],
+            provenance=PROVENANCE,
+        )
+    assert len(events) == 2
+    event = ConsentEvent.objects.get(target="1")
+    assert (event.old_value, event.new_value, event.actor, event.request_id) == (
+        False,
+        True,
+        "rw",
+        "r1",
+    )
+    assert event.ip_address == "198.51.100.7"
+
+
+def test_a_change_that_changes_nothing_writes_nothing(organisation):
+    with transaction.atomic():
+        event = record_change(
+            organisation=organisation,
+            change=Change("preference.opt_in", "1", True, True),
+            provenance=PROVENANCE,
+        )
+    assert event is None
+    assert not ConsentEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_to_record_outside_a_transaction(organisation):
+    with pytest.raises(RuntimeError):
+        record_change(
+            organisation=organisation,
+            change=Change("preference.opt_in", "1", False, True),
+            provenance=PROVENANCE,
+        )
+
+
+def test_an_event_cannot_be_changed_through_the_model():
+    event = ConsentEventFactory()
+    event.new_value = False
+    with pytest.raises(LedgerIsAppendOnly):
+        event.save()
+
+
+def test_an_event_cannot_be_deleted_through_the_model():
+    event = ConsentEventFactory()
+    with pytest.raises(LedgerIsAppendOnly):
+        event.delete()
+
+
+def test_events_cannot_be_changed_or_deleted_in_bulk():
+    ConsentEventFactory()
+    with pytest.raises(LedgerIsAppendOnly):
+        ConsentEvent.objects.update(new_value=False)
+    with pytest.raises(LedgerIsAppendOnly):
+        ConsentEvent.objects.all().delete()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigger is PostgreSQL only")
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE customers_consentevent SET new_value = 'false'",
+        "DELETE FROM customers_consentevent",
+        "UPDATE customers_consentevent SET ip_address = NULL, user_agent = ''",
+    ],
+)
+def test_the_database_refuses_changes_to_events(statement):
+    ConsentEventFactory(ip_address="203.0.113.1")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(statement)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigger is PostgreSQL only")
+def test_the_database_lets_redaction_blank_only_network_details():
+    event = ConsentEventFactory(ip_address="203.0.113.1", user_agent="UA")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL consent.ledger_redaction = 'on'")
+        cursor.execute(
+            "UPDATE customers_consentevent SET ip_address = NULL, user_agent = '', "
+            "new_value = 'false'"
+        )
+    assert redact_events_of(event.customer) == 1
+    event.refresh_from_db()
+    assert (event.ip_address, event.user_agent, event.new_value) == (None, "", True)

@@ -1,0 +1,1 @@
+"""Tables of the emaillogs app (see its issue)."""

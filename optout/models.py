@@ -1,0 +1,1 @@
+"""Tables of the optout app (see its issue)."""

@@ -1,0 +1,1 @@
+"""Tables of the preferences app (see its issue)."""

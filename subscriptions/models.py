@@ -1,0 +1,1 @@
+"""Tables of the subscriptions app (see its issue)."""
