@@ -3,8 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from customers import urls as customers_urls
+from emaillogs import urls as emaillogs_urls
+from optout import urls as optout_urls
+from preferences import urls as preferences_urls
+from subscriptions import urls as subscriptions_urls
 
 from . import views
+
+APPS = [customers_urls, emaillogs_urls, preferences_urls, subscriptions_urls, optout_urls]
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -12,7 +18,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v1/", include(customers_urls.api_v1_urlpatterns)),
-    # Vendor dialects, at their documented paths.
-    path("", include(customers_urls.dialect_urlpatterns)),
 ]
+for app_urls in APPS:
+    urlpatterns += [
+        path("api/v1/", include(app_urls.api_v1_urlpatterns)),
+        # Vendor dialects, at their documented paths (no trailing slash, never a redirect).
+        path("", include(app_urls.dialect_urlpatterns)),
+    ]

@@ -4,6 +4,15 @@ Every service that changes consent state describes each change as a `Change` and
 `record_changes` inside its own transaction, so the ledger and the state can never disagree.
 Changes whose old and new values are equal are dropped: a request that changes nothing writes
 nothing.
+
+Kinds in use (kind / target / values):
+- "preference.opt_in"    / preference id           / false → true (absent state counts as false)
+- "email.suppression"    / ""                      / null or reason → reason or null
+                           (subject_key set when the address has no customer)
+- "email.subscription"   / ""                      / contact status, e.g. "Subscribed" → "Unsubscribed"
+- "channel.subscription" / "email:LOYALTY", "sms:default" / "OPT_IN" ↔ "OPT_OUT"
+- "optout.status"        / "<department uuid>:<TYPE>" / ok_to_communicate true ↔ false
+- "customer.erased"      / ""                      / false → true
 """
 
 from collections.abc import Iterable
