@@ -9,7 +9,7 @@ Kinds in use (kind / target / values):
 - "preference.opt_in"    / preference id           / false → true (absent state counts as false)
 - "email.suppression"    / ""                      / null or reason → reason or null
                            (subject_key set when the address has no customer)
-- "email.subscription"   / ""                      / contact status, e.g. "Subscribed" → "Unsubscribed"
+- "email.subscription"   / ""                      / status, "Subscribed" → "Unsubscribed"
 - "channel.subscription" / "email:LOYALTY", "sms:default" / "OPT_IN" ↔ "OPT_OUT"
 - "optout.status"        / "<department uuid>:<TYPE>" / ok_to_communicate true ↔ false
 - "customer.erased"      / ""                      / false → true
