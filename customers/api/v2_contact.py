@@ -1,0 +1,49 @@
+"""The v2 dialect's `contact` object (seed 002), shared by the preferences and subscriptions apps."""
+
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+
+from ..contact_status import statuses_of
+
+
+def v2_data_fields(data_fields: dict | None):
+    """`dataFields` as the seed shows it: a list of {key, value}, or null when there are none."""
+    if not data_fields:
+        return None
+    return [{"key": key, "value": value} for key, value in data_fields.items()]
+
+
+def v2_contact(customer, status: str) -> dict:
+    return {
+        "id": customer.pk,
+        "email": customer.email,
+        "optInType": customer.opt_in_type,
+        "emailType": customer.email_type,
+        "dataFields": v2_data_fields(customer.data_fields),
+        "status": status,
+    }
+
+
+def v2_contacts(customers) -> list[dict]:
+    """Many contacts, with their statuses looked up in one go."""
+    customers = list(customers)
+    statuses = statuses_of(customers)
+    return [v2_contact(customer, statuses[customer.pk]) for customer in customers]
+
+
+V2ContactSerializer = inline_serializer(
+    name="V2Contact",
+    fields={
+        "id": serializers.IntegerField(),
+        "email": serializers.EmailField(allow_null=True),
+        "optInType": serializers.CharField(),
+        "emailType": serializers.CharField(),
+        "dataFields": inline_serializer(
+            name="V2DataField",
+            many=True,
+            allow_null=True,
+            fields={"key": serializers.CharField(), "value": serializers.CharField()},
+        ),
+        "status": serializers.CharField(),
+    },
+)
