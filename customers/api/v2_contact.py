@@ -1,4 +1,4 @@
-"""The v2 dialect's `contact` object (seed 002), shared by the preferences and subscriptions apps."""
+"""The v2 `contact` object (seed 002), shared by the preferences and subscriptions apps."""
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
