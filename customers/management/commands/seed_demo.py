@@ -54,8 +54,11 @@ class Command(BaseCommand):
             f"{password}"
         )
         out(f"Token:     {key}")
-        out(f"Try:       curl -u {organisation}-api:{password} {base_url}/healthz")
-        out(f"           curl -H 'Authorization: Bearer {key}' {base_url}/api/v1/customers/<uuid>")
+        customer = org.customers.filter(erased_at__isnull=True).order_by("pk").first()
+        if customer is not None:
+            url = f"{base_url}/api/v1/customers/{customer.uuid}"
+            out(f"Try:       curl -u {organisation}-api:{password} {url}")
+            out(f"           curl -H 'Authorization: Bearer {key}' {url}/consent-events")
 
     def _staff_user(self, org, username, password):
         """A staff user scoped to the organisation, allowed everything in our apps' admin."""
