@@ -15,6 +15,7 @@ Kinds in use (kind / target / values):
 - "customer.erased"      / ""                      / false → true
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -80,39 +81,88 @@ class Change:
 
 def record_changes(
     *, organisation, changes: Iterable[Change], provenance: Provenance, occurred_at=None
-) -> list[ConsentEvent]:
-    """Append one event per effective change, set-based, inside the change's own transaction."""
+) -> int:
+    """Append one event per effective change, set-based, inside the change's own transaction.
+
+    Returns the number of events written.
+    """
     if not connection.in_atomic_block:
         raise RuntimeError("record_changes must run inside the transaction that makes the change.")
+    effective = [change for change in changes if change.is_effective]
+    if not effective:
+        return 0
     occurred_at = occurred_at or timezone.now()
     organisation_id = getattr(organisation, "pk", organisation)
-    events = [
-        ConsentEvent(
-            organisation_id=organisation_id,
-            customer_id=change.customer_id,
-            subject_key=change.subject_key,
-            kind=change.kind,
-            target=str(change.target)[:200],
-            old_value=change.old,
-            new_value=change.new,
-            source=provenance.source,
-            source_detail=provenance.detail[:200],
-            actor=provenance.actor[:150],
-            ip_address=provenance.ip_address,
-            user_agent=provenance.user_agent[:512],
-            request_id=provenance.request_id[:64],
-            occurred_at=occurred_at,
+    if connection.vendor == "postgresql":
+        _insert_postgresql(organisation_id, effective, provenance, occurred_at)
+    else:
+        ConsentEvent.objects.bulk_create(
+            [
+                ConsentEvent(
+                    organisation_id=organisation_id,
+                    customer_id=change.customer_id,
+                    subject_key=change.subject_key,
+                    kind=change.kind,
+                    target=str(change.target)[:200],
+                    old_value=change.old,
+                    new_value=change.new,
+                    source=provenance.source,
+                    source_detail=provenance.detail[:200],
+                    actor=provenance.actor[:150],
+                    ip_address=provenance.ip_address,
+                    user_agent=provenance.user_agent[:512],
+                    request_id=provenance.request_id[:64],
+                    occurred_at=occurred_at,
+                )
+                for change in effective
+            ],
+            batch_size=2000,
         )
-        for change in changes
-        if change.is_effective
-    ]
-    return ConsentEvent.objects.bulk_create(events, batch_size=2000)
+    return len(effective)
 
 
-def record_change(*, organisation, change: Change, provenance: Provenance) -> ConsentEvent | None:
-    """Append one event if the change is effective; the single-item form of record_changes."""
-    events = record_changes(organisation=organisation, changes=[change], provenance=provenance)
-    return events[0] if events else None
+def record_change(*, organisation, change: Change, provenance: Provenance) -> bool:
+    """Append one event if the change is effective; True when it was written."""
+    return record_changes(organisation=organisation, changes=[change], provenance=provenance) == 1
+
+
+def _insert_postgresql(organisation_id, changes: list[Change], provenance, occurred_at) -> None:
+    """One INSERT for any number of events.
+
+    The per-event columns travel as arrays (unnest) and the shared provenance as scalars: for
+    10,000 events this is several times faster than the ORM building and compiling 10,000 rows.
+    """
+    table = ConsentEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # our own table name, never input
+            "(organisation_id, customer_id, subject_key, kind, target, old_value, new_value, "
+            "source, source_detail, actor, ip_address, user_agent, request_id, occurred_at) "
+            "SELECT %s, c, sk, k, t, o::jsonb, n::jsonb, %s, %s, %s, %s::inet, %s, %s, %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
+            " AS e(c, sk, k, t, o, n)",
+            [
+                organisation_id,
+                provenance.source,
+                provenance.detail[:200],
+                provenance.actor[:150],
+                provenance.ip_address,
+                provenance.user_agent[:512],
+                provenance.request_id[:64],
+                occurred_at,
+                [change.customer_id for change in changes],
+                [change.subject_key for change in changes],
+                [change.kind for change in changes],
+                [str(change.target)[:200] for change in changes],
+                [_json_or_null(change.old) for change in changes],
+                [_json_or_null(change.new) for change in changes],
+            ],
+        )
+
+
+def _json_or_null(value):
+    # None is stored as SQL NULL, as the ORM does for a nullable JSONField.
+    return None if value is None else json.dumps(value)
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ PROVENANCE = Provenance(
 def test_it_records_one_event_per_effective_change(organisation):
     customer = CustomerFactory(organisation=organisation)
     with transaction.atomic():
-        events = record_changes(
+        written = record_changes(
             organisation=organisation,
             changes=[
                 Change("preference.opt_in", "1", False, True, customer_id=customer.pk),
@@ -27,7 +27,7 @@ def test_it_records_one_event_per_effective_change(organisation):
             ],
             provenance=PROVENANCE,
         )
-    assert len(events) == 2
+    assert written == 2
     event = ConsentEvent.objects.get(target="1")
     assert (event.old_value, event.new_value, event.actor, event.request_id) == (
         False,
@@ -40,12 +40,12 @@ def test_it_records_one_event_per_effective_change(organisation):
 
 def test_a_change_that_changes_nothing_writes_nothing(organisation):
     with transaction.atomic():
-        event = record_change(
+        written = record_change(
             organisation=organisation,
             change=Change("preference.opt_in", "1", True, True),
             provenance=PROVENANCE,
         )
-    assert event is None
+    assert written is False
     assert not ConsentEvent.objects.exists()
 
 
@@ -107,3 +107,27 @@ def test_the_database_lets_redaction_blank_only_network_details():
     assert redact_events_of(event.customer) == 1
     event.refresh_from_db()
     assert (event.ip_address, event.user_agent, event.new_value) == (None, "", True)
+
+
+def test_many_changes_are_recorded_in_one_insert(organisation, django_assert_num_queries):
+    customers = [CustomerFactory(organisation=organisation) for _ in range(3)]
+    changes = [
+        Change("preference.opt_in", str(n), None, {"opted_in": True, "n": n}, customer_id=c.pk)
+        for n, c in enumerate(customers)
+    ] + [Change("email.suppression", "", None, "Unsubscribed", subject_key="abc")]
+    # SQLite: one bulk INSERT; PostgreSQL: one INSERT … unnest.
+    with transaction.atomic(), django_assert_num_queries(1):
+        assert (
+            record_changes(organisation=organisation, changes=changes, provenance=PROVENANCE) == 4
+        )
+    stored = {(e.kind, e.target): e for e in ConsentEvent.objects.all()}
+    for change in changes:
+        row = stored[(change.kind, change.target)]
+        assert (row.kind, row.target, row.old_value, row.new_value) == (
+            change.kind,
+            change.target,
+            change.old,
+            change.new,
+        )
+        assert (row.customer_id, row.subject_key) == (change.customer_id, change.subject_key)
+        assert (row.actor, row.ip_address, row.request_id) == ("rw", "198.51.100.7", "r1")
