@@ -98,20 +98,20 @@ def _suppress(
         entry.email = by_key[entry.address_key].email
     if restored:
         Suppression.objects.bulk_update(restored, ["email"])
-    created = Suppression.objects.bulk_create(
-        [
-            Suppression(
-                organisation_id=organisation_id,
-                address_key=key,
-                email=item.email,
-                reason=item.reason,
-                date_removed=item.date_removed,
-            )
-            for key, item in by_key.items()
-            if key not in existing
-        ],
-        batch_size=5000,
-    )
+    now = timezone.now()
+    created = [
+        Suppression(
+            organisation_id=organisation_id,
+            address_key=key,
+            email=item.email,
+            reason=item.reason,
+            date_removed=item.date_removed,
+            created_at=now,
+        )
+        for key, item in by_key.items()
+        if key not in existing
+    ]
+    _insert_suppressions(created)
     record_changes(
         organisation=organisation_id,
         changes=[
@@ -128,6 +128,41 @@ def _suppress(
         provenance=provenance,
     )
     return existing, created, len(restored)
+
+
+def _insert_suppressions(entries: list[Suppression]) -> None:
+    """One INSERT whatever the number of entries; sets their ids.
+
+    On PostgreSQL the rows travel as four arrays (unnest): compiling 10,000 rows through the ORM
+    costs more than the database's work. Elsewhere the ORM's bulk_create.
+    """
+    if not entries:
+        return
+    if connection.vendor != "postgresql":
+        Suppression.objects.bulk_create(entries)
+        return
+    table = Suppression._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "  # table name from our own model, never input
+            "(organisation_id, address_key, email, reason, date_removed, created_at) "
+            "SELECT %s, k, e, r, d, %s "
+            "FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[]) "
+            "AS t(k, e, r, d) RETURNING id, address_key",
+            [
+                entries[0].organisation_id,
+                entries[0].created_at,
+                [entry.address_key for entry in entries],
+                [entry.email for entry in entries],
+                [entry.reason for entry in entries],
+                [entry.date_removed for entry in entries],
+            ],
+        )
+        ids = dict((key, pk) for pk, key in cursor.fetchall())
+    for entry in entries:
+        entry.id = ids[entry.address_key]
+        entry._state.adding = False
+        entry._state.db = connection.alias
 
 
 def _unsuppress(*, suppression: Suppression, customer_id: int | None, provenance: Provenance):
@@ -242,7 +277,7 @@ def suppressions_add(
         )
         for entry in entries
     ]
-    existing, created, restored = _suppress(
+    _, created, restored = _suppress(
         organisation=organisation, wanted=wanted, provenance=provenance
     )
     # Repeats of an address within the batch count as unchanged.
