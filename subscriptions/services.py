@@ -296,10 +296,12 @@ def _apply_data_fields(customer: Customer, data_fields: dict | None) -> None:
 
 
 def _locked_suppression(organisation_id: int, email_key: str) -> Suppression | None:
+    return _locked_suppression_by_key(organisation_id, address_key(email_key))
+
+
+def _locked_suppression_by_key(organisation_id: int, key: str) -> Suppression | None:
     _lock_suppressions(organisation_id)
-    return Suppression.objects.filter(
-        organisation_id=organisation_id, address_key=address_key(email_key)
-    ).first()
+    return Suppression.objects.filter(organisation_id=organisation_id, address_key=key).first()
 
 
 def challenge_language(locale: str | None) -> str:
@@ -446,6 +448,34 @@ def challenge_confirm(*, challenge_id, provenance: Provenance) -> ResubscribeCha
     challenge.confirmed_at = timezone.now()
     challenge.save(update_fields=["confirmed_at"])
     return challenge
+
+
+@transaction.atomic
+def suppressions_lift(*, entries: list[Suppression], provenance: Provenance) -> tuple[int, int]:
+    """Resubscribe addresses at once (admin): (lifted, refused).
+
+    The rule of resubscribe-with-no-challenge applies: hard-bounced and complained addresses
+    are refused (they come back only through a confirmed challenge). Erased entries (hash only)
+    are refused too: nobody can ask for them.
+    """
+    lifted = refused = 0
+    for entry in entries:
+        current = _locked_suppression_by_key(entry.organisation_id, entry.address_key)
+        if current is None:
+            continue
+        if current.reason in Suppression.DELIVERY_REASONS or current.email is None:
+            refused += 1
+            continue
+        customer = selectors.customers_by_email_key(
+            organisation=entry.organisation_id, email_keys=[current.email]
+        ).get(current.email)
+        _unsuppress(
+            suppression=current,
+            customer_id=customer.pk if customer else None,
+            provenance=provenance,
+        )
+        lifted += 1
+    return lifted, refused
 
 
 # Channel subscriptions (loyalty) ----------------------------------------------------------------
