@@ -235,11 +235,11 @@ def contacts_suppress(
         erased_at__isnull=True, email_key__isnull=False
     )
     by_id, by_key = {}, {}
-    for customer in found.filter(Q(pk__in=ids) | Q(email_key__in=email_keys)).only(
+    # Plain tuples: building 10,000 model instances would cost more than the query.
+    for pk, email_key in found.filter(Q(pk__in=ids) | Q(email_key__in=email_keys)).values_list(
         "id", "email_key"
     ):
-        by_id[customer.pk] = customer
-        by_key[customer.email_key] = customer
+        by_id[pk] = by_key[email_key] = (pk, email_key)
     now = timezone.now()
     suppressed, not_found, wanted = [], [], []
     for ref in refs:
@@ -251,7 +251,8 @@ def contacts_suppress(
             not_found.append(ref)
             continue
         suppressed.append(ref)
-        wanted.append(AddressToSuppress(customer.email_key, Reason.SUPPRESSED, now, customer.pk))
+        pk, email_key = customer
+        wanted.append(AddressToSuppress(email_key, Reason.SUPPRESSED, now, pk))
     if wanted:
         _suppress(organisation=organisation, wanted=wanted, provenance=provenance)
     return suppressed, not_found
