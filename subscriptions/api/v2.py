@@ -1,0 +1,403 @@
+"""Subscription and suppression routes of the v2 dialect (seed 002), field names as the seed's."""
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import EmailValidator
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from customers.api.base import OrganisationScopedView
+from customers.api.dialects import V2, DialectError
+from customers.api.v2_contact import V2ContactSerializer, v2_contact, v2_contacts
+from customers.models import Customer
+
+from .. import selectors, services
+from ..models import Suppression
+
+MAX_SUPPRESS_ITEMS = 10_000
+MAX_ID = 2**63 - 1
+PREFERRED_LOCALES = [
+    "cs-CS", "da-DA", "de-DE", "el-EL", "en-EN", "es-ES", "es", "fi-FI", "fr-FR", "hu-HU",
+    "it-IT", "nl-NL", "nb-NO", "pl-PL", "pt-PT", "ru-RU", "se-SE", "sk-SK", "tr-TR", "zh-CN",
+]  # fmt: skip
+_email_validator = EmailValidator()
+TAG = ["v2: subscriptions and suppression"]
+
+
+def v2_time(value: datetime) -> str:
+    """The seed's time format: UTC, milliseconds, "Z" (2020-01-01T09:40:18.527Z)."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_since(text: str) -> datetime:
+    """An ISO 8601 date (00:00 UTC) or date-time (naive = UTC); else a 400."""
+    try:
+        day = parse_date(text)
+        if day is not None:
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        moment = parse_datetime(text)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError({"date": [f"{text!r} is not an ISO 8601 date or date-time."]})
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+
+
+def address_contact(email: str | None, status: str) -> dict:
+    """The `contact` object of an address with no contact record: id 0."""
+    return v2_contact(Customer(id=0, email=email), status)
+
+
+def suppressed_contact(entry: Suppression, customer: Customer | None, contact=None) -> dict:
+    if contact is None:
+        contact = (
+            v2_contact(customer, entry.reason)
+            if customer
+            else address_contact(entry.email, entry.reason)
+        )
+    return {
+        "suppressedContact": contact,
+        "dateRemoved": v2_time(entry.date_removed),
+        "reason": entry.reason,
+    }
+
+
+# Serializers -------------------------------------------------------------------------------------
+class V2SuppressedContactSerializer(serializers.Serializer):
+    suppressedContact = V2ContactSerializer
+    dateRemoved = serializers.CharField()
+    reason = serializers.ChoiceField(choices=Suppression.Reason.choices)
+
+
+class V2UnsubscribeRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class V2ContactRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, allow_null=True)
+    email = serializers.CharField(required=False, allow_null=True)
+
+
+class V2SuppressContactsResultSerializer(serializers.Serializer):
+    suppressed = V2ContactRefSerializer(many=True)
+    notFound = V2ContactRefSerializer(many=True)
+
+
+class V2DataFieldSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=100)
+    value = serializers.CharField(max_length=2000, allow_blank=True)
+
+
+class V2UnsubscribedContactSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    dataFields = V2DataFieldSerializer(many=True, required=False, max_length=200)
+
+
+class V2ResubscribeNoChallengeRequestSerializer(serializers.Serializer):
+    unsubscribedContact = V2UnsubscribedContactSerializer()
+
+
+class V2ResubscribeRequestSerializer(V2ResubscribeNoChallengeRequestSerializer):
+    preferredLocale = serializers.ChoiceField(choices=PREFERRED_LOCALES, required=False)
+    returnUrlToUseIfChallenged = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True
+    )
+
+    def validate_returnUrlToUseIfChallenged(self, value):
+        # Only http(s): the browser is sent there after confirming, and any other scheme
+        # (javascript:, data:, …) would be an open door.
+        if value:
+            parts = urlsplit(value)
+            if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+                raise serializers.ValidationError("Must be an absolute http or https URL.")
+            if any(ch.isspace() or ord(ch) < 32 for ch in value):
+                raise serializers.ValidationError("Must not contain spaces or control characters.")
+        return value
+
+
+class V2ResubscribeResultSerializer(serializers.Serializer):
+    contact = V2ContactSerializer
+    status = serializers.ChoiceField(choices=["ContactAdded", "ContactChallenged"])
+
+
+class V2SinceQuerySerializer(serializers.Serializer):
+    select = serializers.IntegerField(min_value=1, max_value=1000, default=1000)
+    skip = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
+
+
+class V2MarketingPreferenceOptInSerializer(serializers.Serializer):
+    marketingPreferenceId = serializers.IntegerField()
+    addressBookId = serializers.IntegerField()
+    isOptedIn = serializers.BooleanField()
+    dateModifed = serializers.CharField()
+
+
+class V2ContactSubscriptionsSerializer(serializers.Serializer):
+    contact = V2ContactSerializer
+    marketingPreferenceOptIns = V2MarketingPreferenceOptInSerializer(many=True)
+
+
+def _data_fields(validated) -> dict:
+    return {item["key"]: item["value"] for item in validated.get("dataFields") or []}
+
+
+def _parse_contact_refs(data) -> list[services.ContactRef]:
+    """The suppress-contacts body, checked by hand: 10,000 DRF child serializers are too slow."""
+    if not isinstance(data, list):
+        raise ValidationError("The body must be a JSON array of {id} or {email} items.")
+    if len(data) > MAX_SUPPRESS_ITEMS:
+        raise ValidationError(f"At most {MAX_SUPPRESS_ITEMS} items per request.")
+    refs = []
+    for index, item in enumerate(data):
+        where = f"[{index}]"
+        if not isinstance(item, dict) or set(item) - {"id", "email"}:
+            raise ValidationError({where: ["Each item is an object with id or email."]})
+        contact_id, email = item.get("id"), item.get("email")
+        if type(contact_id) is int and contact_id == 0:
+            contact_id = None  # {"id": 0, "email": …} is the answer's own shape: read as email
+        if contact_id is not None and (
+            not isinstance(contact_id, int) or isinstance(contact_id, bool)
+        ):
+            raise ValidationError({f"{where}.id": ["A valid integer is required."]})
+        if contact_id is not None and not 0 < contact_id <= MAX_ID:
+            raise ValidationError({f"{where}.id": ["Must be a positive contact id."]})
+        if email is not None:
+            try:
+                if not isinstance(email, str) or len(email) > 254:
+                    raise DjangoValidationError("invalid")
+                _email_validator(email)
+            except DjangoValidationError:
+                raise ValidationError(
+                    {f"{where}.email": ["Enter a valid email address."]}
+                ) from None
+        if (contact_id is None) == (email is None):
+            raise ValidationError({where: ["Give either id or email."]})
+        refs.append(services.ContactRef(id=contact_id, email=email))
+    return refs
+
+
+# Views -----------------------------------------------------------------------------------------
+class UnsubscribeView(OrganisationScopedView):
+    dialect = V2
+
+    @extend_schema(
+        operation_id="v2_contacts_unsubscribe",
+        tags=TAG,
+        description=(
+            "Suppress an address with reason Unsubscribed; an unknown address is suppressed too "
+            "(suppressedContact.id 0)."
+        ),
+        request=V2UnsubscribeRequestSerializer,
+        responses={200: V2SuppressedContactSerializer, **V2.error_responses(400, 401, 403)},
+        examples=[OpenApiExample("Request", value={"email": "john.smith@emailsim.io"})],
+    )
+    def post(self, request):
+        body = V2UnsubscribeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        entry, customer = services.address_unsubscribe(
+            organisation=self.organisation,
+            email=body.validated_data["email"],
+            provenance=self.provenance(),
+        )
+        # One status lookup for a known contact; an unknown address shows the entry's reason.
+        contact = v2_contacts([customer])[0] if customer else None
+        return Response(suppressed_contact(entry, customer, contact))
+
+
+class SuppressContactsView(OrganisationScopedView):
+    dialect = V2
+
+    @extend_schema(
+        operation_id="v2_contacts_suppress",
+        tags=TAG,
+        description=(
+            "Suppress up to 10,000 contacts given by id or email (reason Suppressed). "
+            "Unknown contacts are reported in notFound and not suppressed."
+        ),
+        request=V2ContactRefSerializer(many=True),
+        responses={200: V2SuppressContactsResultSerializer, **V2.error_responses(400, 401, 403)},
+        examples=[
+            OpenApiExample(
+                "Request",
+                value=[{"id": 123}, {"email": "bob.smith@emailsim.co"}],
+                request_only=True,
+            )
+        ],
+    )
+    def put(self, request):
+        refs = _parse_contact_refs(request.data)
+        suppressed, not_found = services.contacts_suppress(
+            organisation=self.organisation, refs=refs, provenance=self.provenance()
+        )
+        return Response(
+            {
+                "suppressed": [{"id": ref.id or 0, "email": ref.email} for ref in suppressed],
+                "notFound": [{"id": ref.id or 0, "email": ref.email} for ref in not_found],
+            }
+        )
+
+
+class ResubscribeView(OrganisationScopedView):
+    dialect = V2
+
+    @extend_schema(
+        operation_id="v2_contacts_resubscribe",
+        tags=TAG,
+        description=(
+            "Send a suppressed contact a localised email with a confirmation link; the contact "
+            "stays suppressed until it is confirmed (ContactChallenged). A contact that is not "
+            "suppressed answers ContactAdded and gets no email."
+        ),
+        request=V2ResubscribeRequestSerializer,
+        responses={200: V2ResubscribeResultSerializer, **V2.error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request):
+        body = V2ResubscribeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        customer, challenged = services.contact_resubscribe_request(
+            organisation=self.organisation,
+            email=data["unsubscribedContact"]["email"],
+            data_fields=_data_fields(data["unsubscribedContact"]),
+            locale=data.get("preferredLocale"),
+            return_url=data.get("returnUrlToUseIfChallenged", ""),
+            provenance=self.provenance(),
+        )
+        return Response(
+            {
+                "contact": v2_contacts([customer])[0],
+                "status": "ContactChallenged" if challenged else "ContactAdded",
+            }
+        )
+
+
+class ResubscribeWithNoChallengeView(OrganisationScopedView):
+    dialect = V2
+
+    @extend_schema(
+        operation_id="v2_contacts_resubscribe_with_no_challenge",
+        tags=TAG,
+        description=(
+            "Resubscribe at once and apply dataFields (ContactAdded). A hard-bounced or "
+            "complained address is refused with 400: it needs a confirmed challenge."
+        ),
+        request=V2ResubscribeNoChallengeRequestSerializer,
+        responses={200: V2ResubscribeResultSerializer, **V2.error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request):
+        body = V2ResubscribeNoChallengeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        contact = body.validated_data["unsubscribedContact"]
+        try:
+            customer = services.contact_resubscribe_without_challenge(
+                organisation=self.organisation,
+                email=contact["email"],
+                data_fields=_data_fields(contact),
+                provenance=self.provenance(),
+            )
+        except services.ResubscribeRefused as exc:
+            raise DialectError(str(exc), status=400, code="CHALLENGE_REQUIRED") from exc
+        return Response({"contact": v2_contacts([customer])[0], "status": "ContactAdded"})
+
+
+class _SinceView(OrganisationScopedView):
+    dialect = V2
+    unsubscribed_only = False
+
+    def get(self, request, date):
+        since = parse_since(date)
+        query = V2SinceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entries = selectors.suppressions_since(
+            organisation=self.organisation,
+            since=since,
+            unsubscribed_only=self.unsubscribed_only,
+            skip=query.validated_data["skip"],
+            select=query.validated_data["select"],
+        )
+        customers = selectors.customers_by_email_key(
+            organisation=self.organisation, email_keys=[entry.email for entry in entries]
+        )
+        return Response(
+            [suppressed_contact(entry, customers.get(entry.email)) for entry in entries]
+        )
+
+
+_SINCE_PARAMETERS = [
+    OpenApiParameter(
+        "date",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        description="ISO 8601 date (00:00 UTC) or date-time (naive means UTC); inclusive.",
+    ),
+    V2SinceQuerySerializer,
+]
+
+
+class SuppressedSinceView(_SinceView):
+    @extend_schema(
+        operation_id="v2_contacts_suppressed_since",
+        tags=TAG,
+        description="Suppressed addresses (every reason) since a date, by time then id.",
+        parameters=_SINCE_PARAMETERS,
+        responses={
+            200: V2SuppressedContactSerializer(many=True),
+            **V2.error_responses(400, 401),
+        },
+    )
+    def get(self, request, date):
+        return super().get(request, date)
+
+
+class UnsubscribedSinceView(_SinceView):
+    unsubscribed_only = True
+
+    @extend_schema(
+        operation_id="v2_contacts_unsubscribed_since",
+        tags=TAG,
+        description="Addresses unsubscribed (reason Unsubscribed) since a date, by time then id.",
+        parameters=_SINCE_PARAMETERS,
+        responses={
+            200: V2SuppressedContactSerializer(many=True),
+            **V2.error_responses(400, 401),
+        },
+    )
+    def get(self, request, date):
+        return super().get(request, date)
+
+
+class ContactSubscriptionsView(OrganisationScopedView):
+    dialect = V2
+
+    @extend_schema(
+        operation_id="v2_contact_subscriptions",
+        tags=TAG,
+        description="The contact (with its subscription status) and its preference opt-ins.",
+        responses={200: V2ContactSubscriptionsSerializer, **V2.error_responses(401, 404)},
+    )
+    def get(self, request, email):
+        customer = selectors.contact_by_email_or_404(organisation=self.organisation, email=email)
+        opt_ins = selectors.marketing_preference_opt_ins(customer=customer)
+        return Response(
+            {
+                "contact": v2_contacts([customer])[0],
+                "marketingPreferenceOptIns": [
+                    {
+                        "marketingPreferenceId": opt_in.preference_id,
+                        # We have no address books (DESIGN §4c).
+                        "addressBookId": 0,
+                        "isOptedIn": opt_in.opted_in,
+                        "dateModifed": v2_time(opt_in.modified_at),
+                    }
+                    for opt_in in opt_ins
+                ],
+            }
+        )

@@ -1,0 +1,49 @@
+from collections import Counter
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils import timezone
+
+from customers.importing import ImportCommand, RowRejected, parse_time
+from customers.normalisation import normalise_email
+from subscriptions import services
+from subscriptions.models import Suppression
+
+REASONS = {reason.value.lower(): reason.value for reason in Suppression.Reason}
+_email_validator = EmailValidator()
+
+
+class Command(ImportCommand):
+    help = (
+        "Import suppressed addresses (columns: email, reason, date_removed) into an "
+        "organisation's suppression list. reason is one of Unsubscribed, HardBounced, "
+        "IspComplained, Suppressed (default Suppressed); date_removed is ISO 8601 or unix "
+        "seconds (default now). An address already on the list keeps its reason and date."
+    )
+    columns = ("email", "reason", "date_removed")
+    required_columns = ("email",)
+
+    def parse_record(self, data, context):
+        email = normalise_email(str(data.get("email", "")))
+        try:
+            _email_validator(email or "")
+        except ValidationError as exc:
+            raise RowRejected(f"email: {data.get('email')!r} is not an email address.") from exc
+        reason_text = str(data.get("reason", Suppression.Reason.SUPPRESSED)).strip()
+        reason = REASONS.get(reason_text.lower())
+        if reason is None:
+            raise RowRejected(
+                f"reason: {reason_text!r} is not one of {', '.join(REASONS.values())}."
+            )
+        date_removed = (
+            parse_time(data["date_removed"], "date_removed")
+            if "date_removed" in data
+            else timezone.now()
+        )
+        return services.AddressToSuppress(email=email, reason=reason, date_removed=date_removed)
+
+    def apply_batch(self, items, context):
+        created, updated, unchanged = services.suppressions_add(
+            organisation=context.organisation, entries=items, provenance=context.provenance
+        )
+        return Counter(created=created, updated=updated, unchanged=unchanged)

@@ -1,0 +1,63 @@
+"""Hosted pages of the subscriptions app (DESIGN §6): plain HTML, no JavaScript, no login.
+
+The resubscribe confirmation page: GET shows what will happen and a confirm button, POST
+confirms. A link that was used or has expired answers 410 and changes nothing.
+"""
+
+from urllib.parse import urlsplit
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from customers.ledger import Provenance, Source
+
+from . import services
+
+TEMPLATES = "subscriptions/resubscribe"
+
+
+def _page(request, challenge, name: str, status: int = 200, **context):
+    language = challenge.locale if challenge else "en"
+    context.update(
+        language=language,
+        organisation=challenge.organisation.name if challenge else "",
+        email=challenge.email if challenge else "",
+    )
+    response = render(request, f"{TEMPLATES}/{language}/{name}.html", context, status=status)
+    # The token is in the URL: never leak it to the next site through the Referer header.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _is_http_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def resubscribe_confirm(request, token):
+    try:
+        challenge = services.challenge_from_token(token)
+    except services.ChallengeNotFound:
+        return _page(request, None, "not_found", status=404)
+    if request.method == "GET":
+        state = services.challenge_state(challenge)
+        if state != "pending":
+            return _page(request, challenge, "gone", status=410, why=state)
+        return _page(request, challenge, "confirm")
+    try:
+        challenge = services.challenge_confirm(
+            challenge_id=challenge.pk,
+            provenance=Provenance.from_request(request, source=Source.HOSTED_PAGE),
+        )
+    except services.ChallengeGone as exc:
+        return _page(request, challenge, "gone", status=410, why=exc.why)
+    except services.ChallengeNotFound:
+        return _page(request, None, "not_found", status=404)
+    # Checked again here, not only when the URL was given: only ever http(s).
+    if challenge.return_url and _is_http_url(challenge.return_url):
+        return HttpResponseRedirect(challenge.return_url, status=303)
+    return _page(request, challenge, "done")

@@ -1,0 +1,144 @@
+"""Admin: suppression list (filters, search, add, resubscribe actions), channel subscriptions."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.core import mail
+from django.test import Client, RequestFactory
+from django.urls import reverse
+
+from customers.api.v2_contact import v2_contacts
+from customers.ledger import Provenance
+from customers.models import ConsentEvent, Customer
+from customers.services import customer_erase
+from customers.tests.factories import ApiUserFactory, CustomerFactory
+from subscriptions.admin import ChannelSubscriptionInline
+from subscriptions.models import ChannelSubscription, Suppression
+from subscriptions.tests.factories import ChannelSubscriptionFactory, SuppressionFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:subscriptions_suppression_changelist"
+
+
+@pytest.fixture
+def staff_user(organisation):
+    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["subscriptions", "customers"])
+    )
+    return user
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    client = Client()
+    client.force_login(staff_user)
+    return client
+
+
+def test_staff_see_only_their_organisations_suppressions(
+    staff_client, organisation, other_organisation
+):
+    SuppressionFactory(organisation=organisation, email="mine@example.com")
+    SuppressionFactory(organisation=other_organisation, email="theirs@example.com")
+    page = staff_client.get(reverse(CHANGELIST)).content.decode()
+    assert "mine@example.com" in page
+    assert "theirs@example.com" not in page
+
+
+def test_the_list_filters_by_reason(staff_client, organisation):
+    SuppressionFactory(organisation=organisation, email="unsub@example.com")
+    SuppressionFactory(organisation=organisation, email="bounce@example.com", reason="HardBounced")
+    page = staff_client.get(reverse(CHANGELIST), {"reason__exact": "HardBounced"}).content.decode()
+    assert "bounce@example.com" in page
+    assert "unsub@example.com" not in page
+
+
+def test_search_finds_an_erased_address_by_its_hash(staff_client, organisation, customer):
+    SuppressionFactory(organisation=organisation, email=customer.email)
+    SuppressionFactory(organisation=organisation, email="other@example.com")
+    customer_erase(customer=customer, provenance=Provenance(source="system"))
+    page = staff_client.get(reverse(CHANGELIST), {"q": "John.Smith@emailsim.io"}).content.decode()
+    assert "erased: hash only" in page
+    assert "other@example.com" not in page
+
+
+def test_adding_in_the_admin_goes_through_the_service(staff_client, organisation, customer):
+    response = staff_client.post(
+        reverse("admin:subscriptions_suppression_add"),
+        {
+            "email": "John.Smith@emailsim.io",
+            "reason": "HardBounced",
+            "date_removed_0": "",
+            "date_removed_1": "",
+        },
+    )
+    assert response.status_code == 302
+    entry = Suppression.objects.get(organisation=organisation)
+    assert (entry.email, entry.reason) == ("john.smith@emailsim.io", "HardBounced")
+    event = ConsentEvent.objects.get(kind="email.suppression")
+    assert (event.customer_id, event.source) == (customer.pk, "admin")
+
+
+def test_resubscribe_without_challenge_lifts_unsubscribes_and_refuses_bounces(
+    staff_client, organisation, customer
+):
+    unsub = SuppressionFactory(organisation=organisation, email=customer.email)
+    bounce = SuppressionFactory(organisation=organisation, reason="HardBounced")
+    response = staff_client.post(
+        reverse(CHANGELIST),
+        {"action": "resubscribe_without_challenge", "_selected_action": [unsub.pk, bounce.pk]},
+        follow=True,
+    )
+    assert "Refused 1" in response.content.decode()
+    assert list(Suppression.objects.values_list("pk", flat=True)) == [bounce.pk]
+    assert v2_contacts([customer])[0]["status"] == "Subscribed"
+    assert ConsentEvent.objects.get(kind="email.suppression").source == "admin"
+
+
+def test_resubscribe_with_challenge_sends_the_email(
+    staff_client, organisation, customer, django_capture_on_commit_callbacks
+):
+    entry = SuppressionFactory(organisation=organisation, email=customer.email)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            reverse(CHANGELIST),
+            {"action": "resubscribe_with_challenge", "_selected_action": [entry.pk]},
+        )
+    assert [m.to for m in mail.outbox] == [[customer.email]]
+    assert Suppression.objects.filter(pk=entry.pk).exists()  # until confirmed
+
+
+def test_changing_a_channel_subscription_goes_through_the_service(staff_client, customer):
+    row = ChannelSubscriptionFactory(customer=customer)
+    url = reverse("admin:subscriptions_channelsubscription_change", args=[row.pk])
+    assert staff_client.post(url, {"status": "OPT_OUT"}).status_code == 302
+    row.refresh_from_db()
+    assert row.status == "OPT_OUT"
+    event = ConsentEvent.objects.get(kind="channel.subscription")
+    assert (event.target, event.old_value, event.new_value) == (
+        "email:LOYALTY",
+        "OPT_IN",
+        "OPT_OUT",
+    )
+
+
+def test_staff_cannot_open_another_organisations_channel_subscription(
+    staff_client, other_organisation
+):
+    row = ChannelSubscriptionFactory(customer=CustomerFactory(organisation=other_organisation))
+    url = reverse("admin:subscriptions_channelsubscription_change", args=[row.pk])
+    response = staff_client.get(url, follow=True)
+    assert row.customer.email not in response.content.decode()
+
+
+def test_the_customer_page_inline_shows_channel_subscriptions_read_only(staff_user, customer):
+    ChannelSubscriptionFactory(customer=customer)
+    request = RequestFactory().get("/")
+    request.user = staff_user
+    inline = ChannelSubscriptionInline(Customer, admin.site)
+    assert not inline.has_add_permission(request, customer)
+    assert not inline.has_change_permission(request, customer)
+    formset = inline.get_formset(request, customer)(instance=customer)
+    assert [form.instance.status for form in formset.forms] == [ChannelSubscription.Status.OPT_IN]

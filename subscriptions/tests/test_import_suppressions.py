@@ -1,0 +1,75 @@
+"""manage.py import_suppressions (columns email, reason, date_removed)."""
+
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from customers.models import ConsentEvent
+from customers.tests.factories import CustomerFactory
+from subscriptions.models import Suppression
+
+pytestmark = pytest.mark.django_db
+
+CSV = (
+    "email,reason,date_removed\n"
+    "Ada@Example.com,Unsubscribed,2020-01-01T09:40:18Z\n"
+    "bounce@example.com,hardbounced,1577836800\n"
+    "plain@example.com,,\n"
+    "not-an-email,Unsubscribed,\n"
+    "odd@example.com,Angry,\n"
+    "late@example.com,Suppressed,someday\n"
+)
+
+
+def run(path, organisation, *args):
+    out = StringIO()
+    call_command(
+        "import_suppressions", str(path), "--organisation", organisation.slug, *args, stdout=out
+    )
+    return out.getvalue()
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "suppressions.csv"
+    path.write_text(CSV, encoding="utf-8")
+    return path
+
+
+def test_it_imports_good_rows_and_rejects_bad_ones(csv_file, organisation):
+    output = run(csv_file, organisation)
+    assert "created 3, updated 0, unchanged 0, rejected 3." in output
+    entries = {e.email: e for e in Suppression.objects.for_organisation(organisation)}
+    assert entries["ada@example.com"].reason == "Unsubscribed"
+    assert entries["ada@example.com"].date_removed == datetime(2020, 1, 1, 9, 40, 18, tzinfo=UTC)
+    assert entries["bounce@example.com"].reason == "HardBounced"
+    assert entries["plain@example.com"].reason == "Suppressed"
+    report = (csv_file.parent / "suppressions.csv.rejects.csv").read_text()
+    assert "not an email address" in report and "Angry" in report and "someday" in report
+
+
+def test_a_rerun_creates_nothing(csv_file, organisation):
+    run(csv_file, organisation)
+    output = run(csv_file, organisation)
+    assert "created 0, updated 0, unchanged 3, rejected 3." in output
+    assert Suppression.objects.count() == 3
+    assert ConsentEvent.objects.filter(kind="email.suppression").count() == 3
+
+
+def test_events_name_the_customer_when_there_is_one(csv_file, organisation):
+    ada = CustomerFactory(organisation=organisation, email="ada@example.com")
+    run(csv_file, organisation)
+    event = ConsentEvent.objects.get(customer=ada)
+    assert (event.kind, event.new_value, event.source) == (
+        "email.suppression",
+        "Unsubscribed",
+        "import",
+    )
+    assert ConsentEvent.objects.filter(customer=None).exclude(subject_key="").count() == 2
+
+
+def test_dry_run_writes_nothing(csv_file, organisation):
+    assert "Dry run" in run(csv_file, organisation, "--dry-run")
+    assert not Suppression.objects.exists()
