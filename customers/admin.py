@@ -86,6 +86,15 @@ class ConsentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = "Consent history (ledger)"
 
 
+def attach_customer_inline(inline) -> None:
+    """Show another app's inline on the customer page.
+
+    Apps above this one call it from their admin.py, so customers never imports them.
+    """
+    if inline not in CustomerAdmin.inlines:
+        CustomerAdmin.inlines = [*CustomerAdmin.inlines, inline]
+
+
 @admin.register(Customer)
 class CustomerAdmin(OrganisationScopedAdmin):
     list_display = ["__str__", "uuid", "phone", "correlation_id", "locale", "created_at"]

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.http import Http404
 from django.utils import timezone
 
+from customers.admin import attach_customer_inline
 from customers.admin_base import (
     OrganisationScopedAdmin,
     ScopedInline,
@@ -162,3 +163,6 @@ class ChannelSubscriptionInline(ScopedInline, admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+attach_customer_inline(ChannelSubscriptionInline)

@@ -142,3 +142,18 @@ def test_the_customer_page_inline_shows_channel_subscriptions_read_only(staff_us
     assert not inline.has_change_permission(request, customer)
     formset = inline.get_formset(request, customer)(instance=customer)
     assert [form.instance.status for form in formset.forms] == [ChannelSubscription.Status.OPT_IN]
+
+
+def test_the_customer_page_shows_channel_subscriptions(admin_client, organisation):
+    from customers.tests.factories import CustomerFactory
+    from subscriptions.models import ChannelSubscription
+
+    customer = CustomerFactory(organisation=organisation)
+    ChannelSubscription.objects.create(
+        customer=customer, channel="sms", programme="default", status="OPT_OUT"
+    )
+    page = admin_client.get(
+        reverse("admin:customers_customer_change", args=[customer.pk])
+    ).content.decode()
+    assert "Channel subscriptions" in page
+    assert "OPT_OUT" in page
