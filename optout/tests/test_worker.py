@@ -20,7 +20,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from customers.models import ConsentEvent
-from optout import services
+from optout import services, tasks
 from optout.models import CommunicationStatus, ProcessedMessage
 from optout.tests.test_optoutstatus import body, email, post, sms
 
@@ -57,7 +57,7 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def worker_queue():
+def worker_queue(monkeypatch):
     """A running worker consuming a queue of its own; this process sends to that queue."""
     broker = redis_client()
     queue = f"optout-test-{uuid.uuid4().hex}"
@@ -97,19 +97,31 @@ def worker_queue():
         for key in ("broker_url", "task_always_eager", "task_default_queue")
     }
     celery_app.conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
+    _drop_connection_pools()
+    # Earlier tests may have built the app's router with the default queue: name ours explicitly.
+    send = tasks.apply_queued_message.apply_async
+    monkeypatch.setattr(tasks.apply_queued_message, "delay", lambda *args: send(args, queue=queue))
     try:
         yield worker
     finally:
         celery_app.conf.update(saved)
-        celery_app.pool.force_close_all()
+        _drop_connection_pools()
         worker.terminate()
         try:
             output, _ = worker.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             worker.kill()
             output, _ = worker.communicate()
-        broker.delete(queue)
+        broker.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
         print(output)  # shown by pytest when the test fails
+
+
+def _drop_connection_pools():
+    """Forget broker connections made with an earlier broker URL (pools are built once)."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def wait_until_applied(worker) -> ProcessedMessage:
