@@ -1,4 +1,15 @@
-# Routes of this app: the service's own API (mounted under /api/v1/) and vendor dialect routes
-# (mounted at the site root, at their documented paths).
+from django.urls import path
+
+from .api import optout
+
+# The service's own API (mounted under /api/v1/): nothing of this app yet.
 api_v1_urlpatterns: list = []
-dialect_urlpatterns: list = []
+
+# Seed 003 at its documented path (mounted at the site root).
+dialect_urlpatterns = [
+    path(
+        "communications/department/<str:department_uuid>/optoutstatus",
+        optout.OptOutStatusView.as_view(),
+        name="optout-status",
+    ),
+]

@@ -1,0 +1,56 @@
+"""Reads shared by the opt-out views, the admin and commands."""
+
+from customers.models import ConsentEvent, Customer
+from customers.normalisation import address_key
+from customers.tenancy import get_in_organisation_or_404
+
+from .models import CommunicationStatus, Department, ProcessedMessage
+
+
+def department_by_uuid_or_404(*, organisation, department_uuid) -> Department:
+    """The organisation's department with this UUID (with its organisation), else Http404."""
+    return get_in_organisation_or_404(
+        Department.objects.select_related("organisation"), organisation, uuid=department_uuid
+    )
+
+
+def customer_ids_by_uuid(*, organisation, customer_uuids) -> dict:
+    """{uuid: id} of the organisation's (not erased) customers among `customer_uuids`."""
+    if not customer_uuids:
+        return {}
+    return dict(
+        Customer.objects.for_organisation(organisation)
+        .filter(uuid__in=customer_uuids, erased_at__isnull=True)
+        .values_list("uuid", "id")
+    )
+
+
+def message_already_received(*, department, message_uuid) -> bool:
+    return ProcessedMessage.objects.filter(
+        department=department, message_uuid=message_uuid
+    ).exists()
+
+
+def statuses_for_value(*, department, values_by_type: dict[str, str]):
+    """The department's statuses of one address, per type (communication_status_unique)."""
+    rows = CommunicationStatus.objects.filter(
+        department=department, communication_value__in=set(values_by_type.values())
+    ).select_related("customer")
+    return sorted(
+        (
+            row
+            for row in rows
+            if values_by_type.get(row.communication_type) == row.communication_value
+        ),
+        key=lambda row: row.communication_type,
+    )
+
+
+def status_history(*, status: CommunicationStatus):
+    """Ledger events of this status's address in its department, newest first."""
+    return ConsentEvent.objects.filter(
+        organisation_id=status.department.organisation_id,
+        subject_key=address_key(status.communication_value),
+        kind="optout.status",
+        target=f"{status.department.uuid}:{status.communication_type}",
+    ).order_by("-occurred_at", "-id")
