@@ -99,9 +99,8 @@ def test_the_task_retries_a_database_error_and_never_applies_half(rw_client, dep
 def test_a_failed_try_leaves_the_message_queued_and_nothing_applied(rw_client, department):
     message = queue(rw_client, department, email("a@example.com", False), sms("2025550143", False))
     with (
-        mock.patch.object(
-            ConsentEvent.objects, "bulk_create", side_effect=OperationalError("disk full")
-        ),
+        # The ledger insert is the last write of the apply: failing there must undo the rest.
+        mock.patch.object(services, "record_changes", side_effect=OperationalError("disk full")),
         pytest.raises(OperationalError),
     ):
         services.optout_queued_message_apply(processed_message_id=message.pk)
