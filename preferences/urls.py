@@ -20,7 +20,7 @@ dialect_urlpatterns = [
     # Seed 002: v2 preferences.
     path("v2/preferences", v2.V2PreferenceListView.as_view(), name="v2-preferences"),
     path(
-        "v2/preferences/modified-since/<str:date>",
+        "v2/preferences/modified-since/<path:date>",
         v2.V2PreferencesModifiedSinceView.as_view(),
         name="v2-preferences-modified-since",
     ),
@@ -35,7 +35,7 @@ dialect_urlpatterns = [
         name="v2-contacts-with-preference",
     ),
     path(
-        "v2/contacts/with-preference/<str:preference_id>/opt-ins-since/<str:date>",
+        "v2/contacts/with-preference/<str:preference_id>/opt-ins-since/<path:date>",
         v2.V2ContactsOptInsSinceView.as_view(),
         name="v2-contacts-opt-ins-since",
     ),
