@@ -279,3 +279,34 @@ def contact_preference_states(*, organisation, items: list[dict]) -> dict[int, b
             raise InvalidStates(f"Preference {pk} is given both opted in and opted out.")
         states[pk] = state
     return states
+
+
+# Imports ----------------------------------------------------------------------------------------
+def customer_ids_by_identifiers(*, organisation, keys) -> dict[tuple, int]:
+    """{(kind, value): customer id} for ("id", int), ("uuid", UUID), ("email", normalised)
+    keys; at most one query per kind. Unknown, foreign and erased customers are left out."""
+    by_kind: dict[str, set] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, set()).add(value)
+    customers = live_customers().for_organisation(organisation)
+    found: dict[tuple, int] = {}
+    if "id" in by_kind:
+        for pk in customers.filter(pk__in=by_kind["id"]).values_list("pk", flat=True):
+            found[("id", pk)] = pk
+    if "uuid" in by_kind:
+        for pk, value in customers.filter(uuid__in=by_kind["uuid"]).values_list("pk", "uuid"):
+            found[("uuid", value)] = pk
+    if "email" in by_kind:
+        rows = customers.filter(email_key__in=by_kind["email"]).values_list("pk", "email_key")
+        for pk, value in rows:
+            found[("email", value)] = pk
+    return found
+
+
+def preference_ids_in(*, organisation, ids) -> set[int]:
+    """The ids that are preferences (not categories) of the organisation (one query)."""
+    return set(
+        Preference.objects.for_organisation(organisation)
+        .filter(pk__in=set(ids), is_preference=True)
+        .values_list("pk", flat=True)
+    )

@@ -6,11 +6,13 @@ consent ledger (rule R4). Tree edits (create, update, delete) keep `order` conti
 siblings.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.ledger import Change, Provenance, record_changes
@@ -303,3 +305,103 @@ def preference_delete(*, preference: Preference) -> None:
     now = timezone.now()
     _renumber(_siblings(organisation, category_id), now)
     _touch(category_id, now)
+
+
+# Imports ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ImportedPreference:
+    """One row of `import_preferences`; `id` None lets the database choose."""
+
+    id: int | None
+    public_name: str
+    private_name: str
+    is_preference: bool
+    category_id: int | None
+    order: int | None
+    is_public: bool
+
+
+def _reset_id_sequence() -> None:
+    """After inserts with explicit ids, PostgreSQL's id sequence must move past them."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Preference]):
+            cursor.execute(sql)
+
+
+@transaction.atomic
+def preferences_import(
+    *, organisation: Organisation, rows: list[ImportedPreference]
+) -> tuple[Counter, list[tuple[ImportedPreference, str]]]:
+    """Create or update categories and preferences by id; returns (counts, rejected rows).
+
+    Categories are written before preferences, so a file may define a category and fill it.
+    Sibling orders are made contiguous again afterwards (ties keep id order).
+    """
+    _lock_tree(organisation)
+    counts: Counter = Counter(created=0, updated=0, unchanged=0)
+    rejected: list[tuple[ImportedPreference, str]] = []
+    ids = [row.id for row in rows if row.id is not None]
+    existing = {p.pk: p for p in Preference.objects.filter(pk__in=ids)}
+    referenced = {row.category_id for row in rows if row.category_id}
+    categories = set(
+        Preference.objects.for_organisation(organisation)
+        .filter(pk__in=referenced, is_preference=False)
+        .values_list("pk", flat=True)
+    )
+    categories |= {row.id for row in rows if row.id is not None and not row.is_preference}
+    groups: set[int | None] = set()
+    explicit_ids = False
+    now = timezone.now()
+    for row in sorted(rows, key=lambda r: r.is_preference):  # categories first
+        current = existing.get(row.id) if row.id is not None else None
+        reason = None
+        if current is not None and current.organisation_id != organisation.pk:
+            reason = f"id {row.id} belongs to another organisation."
+        elif current is not None and current.is_preference != row.is_preference:
+            reason = f"id {row.id}: a preference cannot become a category or the other way."
+        elif row.category_id and not row.is_preference:
+            reason = "category_id: a category cannot be inside another category."
+        elif row.category_id and row.category_id not in categories:
+            reason = f"category_id: no category {row.category_id} in this organisation."
+        if reason:
+            rejected.append((row, reason))
+            continue
+        wanted = {
+            "public_name": row.public_name,
+            "private_name": row.private_name,
+            "is_public": row.is_public,
+            "category_id": row.category_id or None,
+        }
+        if row.order is not None:
+            wanted["order"] = row.order
+        if current is None:
+            preference = Preference(
+                organisation=organisation,
+                is_preference=row.is_preference,
+                order=row.order if row.order is not None else 2**31 - 1,  # last
+                **{k: v for k, v in wanted.items() if k != "order"},
+            )
+            if row.id is not None:
+                preference.pk = row.id
+                explicit_ids = True
+            preference.save()
+            existing[preference.pk] = preference
+            counts["created"] += 1
+            groups.add(preference.category_id)
+            continue
+        changed = {k: v for k, v in wanted.items() if getattr(current, k) != v}
+        if not changed:
+            counts["unchanged"] += 1
+            continue
+        groups |= {current.category_id, wanted["category_id"]}
+        for key, value in changed.items():
+            setattr(current, key, value)
+        current.save()
+        counts["updated"] += 1
+    if explicit_ids:
+        _reset_id_sequence()
+    for category_id in groups:
+        _renumber(_siblings(organisation, category_id), now)
+    return counts, rejected

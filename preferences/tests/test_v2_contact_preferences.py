@@ -5,6 +5,7 @@ import pytest
 
 from customers.tests.factories import CustomerFactory
 from preferences.models import Preference, PreferenceOptIn
+from preferences.services import _reset_id_sequence
 
 from .conftest import opt_in_events
 from .factories import CategoryFactory, PreferenceFactory, PreferenceOptInFactory
@@ -19,6 +20,8 @@ def seed_tree(organisation):
     PreferenceFactory(category=category, id=26, order=0)
     PreferenceFactory(category=category, id=19, order=1)
     PreferenceFactory(organisation=organisation, id=1027, order=1)
+    # Explicit ids: move PostgreSQL's sequence past them so later rows cannot collide.
+    _reset_id_sequence()
     return category
 
 
