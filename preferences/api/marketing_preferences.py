@@ -3,6 +3,7 @@ preference of their organisation, with 422 `{"message", "errors"}` for invalid i
 
 import math
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -66,7 +67,7 @@ def render_state(state) -> dict:
 
 
 CUSTOMER_ID = OpenApiParameter(
-    "customerId", str, OpenApiParameter.PATH, description="The customer's UUID"
+    "customerId", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The customer's UUID"
 )
 PREFERENCE_ID = OpenApiParameter(
     "marketingPreferenceId", str, OpenApiParameter.PATH, description="The preference id"
@@ -102,8 +103,8 @@ class MarketingPreferenceListView(MarketingPreferencesView):
             **MARKETING_PREFERENCES.error_responses(401, 404, 422),
         },
     )
-    def get(self, request, customer_id):
-        customer = self.customer(customer_id)
+    def get(self, request, customerId):
+        customer = self.customer(customerId)
         query = MarketingPreferencesPageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         page, per_page = query.validated_data["page"], query.validated_data["per_page"]
@@ -138,9 +139,9 @@ class MarketingPreferenceDetailView(MarketingPreferencesView):
             **MARKETING_PREFERENCES.error_responses(401, 404, 422),
         },
     )
-    def get(self, request, customer_id, preference_id):
-        customer = self.customer(customer_id)
-        return self.state(customer, self.preference(preference_id))
+    def get(self, request, customerId, marketingPreferenceId):
+        customer = self.customer(customerId)
+        return self.state(customer, self.preference(marketingPreferenceId))
 
     @extend_schema(
         operation_id="actionMarketingPreferenceOptIn",
@@ -153,9 +154,9 @@ class MarketingPreferenceDetailView(MarketingPreferencesView):
             **MARKETING_PREFERENCES.error_responses(401, 403, 404, 422),
         },
     )
-    def put(self, request, customer_id, preference_id):
-        customer = self.customer(customer_id)
-        preference = self.preference(preference_id)
+    def put(self, request, customerId, marketingPreferenceId):
+        customer = self.customer(customerId)
+        preference = self.preference(marketingPreferenceId)
         services.preference_opt_ins_set(
             customer=customer, states={preference.pk: True}, provenance=self.provenance()
         )
@@ -172,9 +173,9 @@ class MarketingPreferenceDetailView(MarketingPreferencesView):
             **MARKETING_PREFERENCES.error_responses(401, 403, 404, 422),
         },
     )
-    def delete(self, request, customer_id, preference_id):
-        customer = self.customer(customer_id)
-        preference = self.preference(preference_id)
+    def delete(self, request, customerId, marketingPreferenceId):
+        customer = self.customer(customerId)
+        preference = self.preference(marketingPreferenceId)
         services.preference_opt_ins_set(
             customer=customer, states={preference.pk: False}, provenance=self.provenance()
         )

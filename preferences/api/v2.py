@@ -291,10 +291,8 @@ class V2PreferenceDetailView(V2View):
         request=V2PreferenceRequestSerializer,
         responses={200: V2PreferenceWrittenSerializer, **V2.error_responses(400, 401, 403, 404)},
     )
-    def put(self, request, preference_id):
-        preference = selectors.preference_or_404(
-            organisation=self.organisation, preference_id=preference_id
-        )
+    def put(self, request, id):
+        preference = selectors.preference_or_404(organisation=self.organisation, preference_id=id)
         body = V2PreferenceRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -331,10 +329,8 @@ class V2PreferenceDetailView(V2View):
             **V2.error_responses(401, 403, 404),
         },
     )
-    def delete(self, request, preference_id):
-        preference = selectors.preference_or_404(
-            organisation=self.organisation, preference_id=preference_id
-        )
+    def delete(self, request, id):
+        preference = selectors.preference_or_404(organisation=self.organisation, preference_id=id)
         services.preference_delete(preference=preference)
         return HttpResponse(
             "Preference or category (and preferences) were deleted successfully",
@@ -373,8 +369,8 @@ class V2ContactPreferencesView(V2View):
             **V2.error_responses(401, 404),
         },
     )
-    def get(self, request, contact_identifier):
-        customer = self.contact(contact_identifier)
+    def get(self, request, contactIdentifier):
+        customer = self.contact(contactIdentifier)
         tree = selectors.preference_tree_of_contact(
             organisation=self.organisation, customer=customer
         )
@@ -391,8 +387,8 @@ class V2ContactPreferencesView(V2View):
             **V2.error_responses(400, 401, 403, 404),
         },
     )
-    def put(self, request, contact_identifier):
-        customer = self.contact(contact_identifier)
+    def put(self, request, contactIdentifier):
+        customer = self.contact(contactIdentifier)
         body = V2ContactPreferenceStateTreeSerializer(data=request.data, many=True)
         body.is_valid(raise_exception=True)
         if len(body.validated_data) > MAX_STATES:
@@ -422,8 +418,8 @@ class V2ContactsWithPreferenceView(V2View):
             **V2.error_responses(400, 401, 404),
         },
     )
-    def get(self, request, preference_id):
-        preference = self.leaf_preference(preference_id)
+    def get(self, request, preferenceId):
+        preference = self.leaf_preference(preferenceId)
         query = V2MinContactQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = selectors.contacts_opted_in(
@@ -445,8 +441,8 @@ class V2ContactsOptInsSinceView(V2View):
             **V2.error_responses(400, 401, 404),
         },
     )
-    def get(self, request, preference_id, date):
-        preference = self.leaf_preference(preference_id)
+    def get(self, request, preferenceId, date):
+        preference = self.leaf_preference(preferenceId)
         since = parse_since(date)
         query = V2MinContactQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
