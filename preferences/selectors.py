@@ -56,7 +56,8 @@ def contact_or_404(*, organisation, identifier: str) -> Customer:
         if int(text) > MAX_ID:
             raise Http404("Contact not found.")
         return get_in_organisation_or_404(live_customers(), organisation, pk=int(text))
-    if "@" not in text:
+    # PostgreSQL refuses NUL in text: such an identifier can name no contact.
+    if "@" not in text or "\x00" in text:
         raise Http404("Contact not found.")
     customer = live_customers().for_organisation(organisation).with_email(text).first()
     if customer is None:

@@ -89,12 +89,13 @@ def test_import_preferences_rejects_bad_rows(tmp_path, organisation, other_organ
         "9102,Orphan,true,777777,\n"
         "9103,Odd,maybe,,\n"
         "9104,Neg,true,,-1\n"
+        "9106,Nul\x00,true,,\n"
         f"9105,InPref,true,{mine.pk},\n",
         encoding="utf-8",
     )
     output = run("import_preferences", path)
-    assert "created 0, updated 0, unchanged 0, rejected 7." in output
-    assert sorted(line for line, _ in rejects(path)) == ["2", "3", "4", "5", "6", "7", "8"]
+    assert "created 0, updated 0, unchanged 0, rejected 8." in output
+    assert sorted(line for line, _ in rejects(path)) == ["2", "3", "4", "5", "6", "7", "8", "9"]
     theirs.refresh_from_db()
     assert theirs.public_name != "Stolen"
 

@@ -144,7 +144,10 @@ def test_put_another_organisations_preference_is_a_404(
     assert not PreferenceOptIn.objects.exists()
 
 
-@pytest.mark.parametrize("identifier", ["999999", "nobody@example.com", "nobody", "9" * 30])
+@pytest.mark.parametrize(
+    "identifier",
+    ["999999", "nobody@example.com", "nobody", "9" * 30, "a%00@example.com", "%C3%A9@x"],
+)
 def test_unknown_contacts_are_a_404(rw_client, seed_tree, identifier):
     assert put(rw_client, identifier, SEED_PUT).status_code == 404
     assert rw_client.get(f"/v2/contacts/{identifier}/preferences").status_code == 404

@@ -109,6 +109,7 @@ def test_create_bottom_places_last(rw_client, organisation):
         {"publicName": "x"},
         {"publicName": "", "privateName": "x"},
         {"publicName": "x" * 256, "privateName": "x"},
+        {"publicName": "a\x00b", "privateName": "x"},
         {"publicName": "x", "privateName": "x", "order": -1},
         {"publicName": "x", "privateName": "x", "order": "middle"},
         {"publicName": "x", "privateName": "x", "order": True},

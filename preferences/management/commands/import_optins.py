@@ -17,7 +17,7 @@ class Command(ImportCommand):
     required_columns = ("customer", "preference_id", "opted_in")
 
     def parse_record(self, data, context):
-        customer = str(data.get("customer", "")).strip()
+        customer = str(data.get("customer", "")).strip().replace("\x00", "")
         if customer.isdigit() and int(customer) <= selectors.MAX_ID:
             key = ("id", int(customer))
         elif "@" in customer:

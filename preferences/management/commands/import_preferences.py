@@ -40,6 +40,8 @@ class Command(ImportCommand):
         if not public_name:
             raise RowRejected("public_name: required.")
         private_name = str(data.get("private_name", public_name)).strip()
+        if "\x00" in public_name + private_name:
+            raise RowRejected("public_name/private_name: NUL characters are not allowed.")
         if len(public_name) > 255 or len(private_name) > 255:
             raise RowRejected("public_name/private_name: at most 255 characters.")
         pk = parse_int(data, "id")
