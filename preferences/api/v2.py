@@ -27,6 +27,7 @@ from .. import selectors, services
 from ..models import Preference
 
 TAG = "Preferences and subscriptions (v2)"
+# operation_id: the seed's own operationId, so generated clients keep their method names.
 MAX_ID = selectors.MAX_ID
 # More items than any organisation has preferences: a bigger body is a mistake, not a request.
 MAX_STATES = 10_000
@@ -246,7 +247,7 @@ PREFERENCE_ID_PARAM = OpenApiParameter("preferenceId", int, OpenApiParameter.PAT
 
 class V2PreferenceListView(V2View):
     @extend_schema(
-        operation_id="v2_create_preference",
+        operation_id="create-preference",
         summary="Create preference",
         tags=[TAG],
         request=V2PreferenceRequestSerializer,
@@ -272,7 +273,7 @@ class V2PreferenceListView(V2View):
         return Response(render_preference(preference, order_as_int=True))
 
     @extend_schema(
-        operation_id="v2_get_preferences",
+        operation_id="get-preferences",
         summary="Get preferences",
         tags=[TAG],
         responses={200: V2PreferenceTreeSerializer(many=True), **V2.error_responses(401)},
@@ -284,7 +285,7 @@ class V2PreferenceListView(V2View):
 
 class V2PreferenceDetailView(V2View):
     @extend_schema(
-        operation_id="v2_update_preference",
+        operation_id="update-preference",
         summary="Update preference",
         tags=[TAG],
         parameters=[ID_PARAM],
@@ -320,7 +321,7 @@ class V2PreferenceDetailView(V2View):
         return Response(render_preference(preference, preference_count=count, order_as_int=True))
 
     @extend_schema(
-        operation_id="v2_delete_preference",
+        operation_id="delete-preference",
         summary="Delete preference",
         tags=[TAG],
         parameters=[ID_PARAM],
@@ -340,7 +341,7 @@ class V2PreferenceDetailView(V2View):
 
 class V2PreferencesModifiedSinceView(V2View):
     @extend_schema(
-        operation_id="v2_get_modified_preferences_since_date",
+        operation_id="get-modified-preferences-since-date",
         summary="Get modified preferences since date",
         tags=[TAG],
         parameters=[DATE_PARAM],
@@ -360,7 +361,7 @@ class V2ContactPreferencesView(V2View):
         return selectors.contact_or_404(organisation=self.organisation, identifier=identifier)
 
     @extend_schema(
-        operation_id="v2_get_preferences_for_contact",
+        operation_id="get-preferences-for-contact",
         summary="Get preferences for contact",
         tags=[TAG],
         parameters=[CONTACT_PARAM],
@@ -377,7 +378,7 @@ class V2ContactPreferencesView(V2View):
         return Response([render_node(node) for node in tree])
 
     @extend_schema(
-        operation_id="v2_set_preferences_for_contact",
+        operation_id="set-preferences-for-contact",
         summary="Set preferences for contact",
         tags=[TAG],
         parameters=[CONTACT_PARAM],
@@ -409,7 +410,7 @@ class V2ContactPreferencesView(V2View):
 
 class V2ContactsWithPreferenceView(V2View):
     @extend_schema(
-        operation_id="v2_get_contacts_opted_into_a_preference",
+        operation_id="get-contacts-opted-into-a-preference",
         summary="Get contacts opted into a preference",
         tags=[TAG],
         parameters=[PREFERENCE_ID_PARAM, V2MinContactQuerySerializer],
@@ -432,7 +433,7 @@ class V2ContactsWithPreferenceView(V2View):
 
 class V2ContactsOptInsSinceView(V2View):
     @extend_schema(
-        operation_id="v2_get_contacts_with_modified_preference_opt_in_since_date",
+        operation_id="get-contacts-with-modified-preference-opt-in-since-date",
         summary="Get contacts with modified preference opt-in since date",
         tags=[TAG],
         parameters=[PREFERENCE_ID_PARAM, DATE_PARAM, V2MinContactQuerySerializer],
