@@ -91,7 +91,9 @@ class PreferenceAdmin(OrganisationScopedAdmin):
         category = form.instance
         children = formset.save(commit=False)
         for child in formset.deleted_objects:
-            services.preference_delete(preference=child)
+            services.preference_delete(
+                preference=child, provenance=admin_provenance(request, "admin: delete preference")
+            )
         # Placing in target order lets several moves in one save end where they were asked.
         for child in sorted(children, key=lambda c: c.order):
             if child.pk:
@@ -114,12 +116,15 @@ class PreferenceAdmin(OrganisationScopedAdmin):
                 )
 
     def delete_model(self, request, obj):
-        services.preference_delete(preference=obj)
+        services.preference_delete(
+            preference=obj, provenance=admin_provenance(request, "admin: delete preference")
+        )
 
     def delete_queryset(self, request, queryset):
+        provenance = admin_provenance(request, "admin: delete preferences")
         for preference in queryset.order_by("is_preference"):  # preferences after categories
             if Preference.objects.filter(pk=preference.pk).exists():
-                services.preference_delete(preference=preference)
+                services.preference_delete(preference=preference, provenance=provenance)
 
 
 class PreferenceListFilter(admin.SimpleListFilter):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from customers.ledger import Change, Provenance, record_changes
@@ -293,16 +294,30 @@ def preference_update(
 
 
 @transaction.atomic
-def preference_delete(*, preference: Preference) -> None:
-    """Delete a preference, or a category with its preferences (and their opt-in states).
+def preference_delete(*, preference: Preference, provenance: Provenance) -> None:
+    """Delete a preference, or a category with its preferences, and their opt-in states.
 
-    The ledger keeps the history of the deleted states; no event is written per customer.
+    Customers who were opted in lose that state: each gets a ledger event (true → false), so
+    the ledger still tells why they are no longer opted in.
     """
     organisation = preference.organisation
     _lock_tree(organisation)
     category_id = preference.category_id
-    Preference.objects.filter(pk=preference.pk).delete()
+    doomed = Preference.objects.filter(Q(pk=preference.pk) | Q(category_id=preference.pk))
+    opted_in = PreferenceOptIn.objects.filter(preference__in=doomed, opted_in=True).values_list(
+        "customer_id", "preference_id"
+    )
     now = timezone.now()
+    batch: list[Change] = []
+    for customer_id, preference_id in opted_in.iterator(chunk_size=5000):
+        batch.append(Change(OPT_IN_KIND, str(preference_id), True, False, customer_id))
+        if len(batch) == 5000:
+            record_changes(
+                organisation=organisation, changes=batch, provenance=provenance, occurred_at=now
+            )
+            batch = []
+    record_changes(organisation=organisation, changes=batch, provenance=provenance, occurred_at=now)
+    Preference.objects.filter(pk=preference.pk).delete()
     _renumber(_siblings(organisation, category_id), now)
     _touch(category_id, now)
 

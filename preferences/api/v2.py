@@ -332,7 +332,7 @@ class V2PreferenceDetailView(V2View):
     )
     def delete(self, request, id):
         preference = selectors.preference_or_404(organisation=self.organisation, preference_id=id)
-        services.preference_delete(preference=preference)
+        services.preference_delete(preference=preference, provenance=self.provenance())
         return HttpResponse(
             "Preference or category (and preferences) were deleted successfully",
             content_type="text/plain; charset=utf-8",

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from customers.tests.factories import CustomerFactory
 from preferences.models import Preference, PreferenceOptIn
 
+from .conftest import opt_in_events
 from .factories import CategoryFactory, PreferenceFactory, PreferenceOptInFactory
 
 pytestmark = pytest.mark.django_db
@@ -342,6 +344,17 @@ def test_deleting_a_category_deletes_its_preferences_and_their_states(
     rw_client.delete(f"/v2/preferences/{category.pk}")
     assert not Preference.objects.exists()
     assert not PreferenceOptIn.objects.exists()
+
+
+def test_deleting_a_preference_records_the_lost_opt_ins(rw_client, organisation, preference):
+    ada, bob = CustomerFactory.create_batch(2, organisation=organisation)
+    PreferenceOptInFactory(customer=ada, preference=preference, opted_in=True)
+    PreferenceOptInFactory(customer=bob, preference=preference, opted_in=False)
+
+    rw_client.delete(f"/v2/preferences/{preference.category_id}")
+
+    assert opt_in_events(ada) == [(str(preference.pk), True, False, "api")]
+    assert opt_in_events(bob) == []
 
 
 def test_delete_renumbers_the_siblings(rw_client, organisation):
