@@ -56,6 +56,13 @@ class Preference(models.Model):
             models.Index(
                 fields=["organisation", "last_modified"], name="preference_org_modified_idx"
             ),
+            # GET /customers/customers/{customerId}/marketing-preferences: the organisation's
+            # preferences (not categories) paged in id order.
+            models.Index(
+                fields=["organisation", "id"],
+                name="preference_org_prefs_idx",
+                condition=models.Q(is_preference=True),
+            ),
         ]
 
     def __str__(self):

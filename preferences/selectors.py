@@ -1,0 +1,313 @@
+"""Reads shared by the two dialects, the admin and the commands.
+
+Each selector runs a constant number of queries whatever the size of its answer.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q
+from django.http import Http404
+
+from customers.models import Customer
+from customers.tenancy import get_in_organisation_or_404
+
+from .models import Preference, PreferenceOptIn
+
+# The most a with-preference or opt-ins-since list answers (seed 002: "the top 1000").
+CONTACT_PAGE_SIZE = 1000
+MAX_ID = 2**63 - 1
+
+
+class NotAPreference(ValueError):
+    """The id names a category where a preference is needed."""
+
+
+def preference_or_404(*, organisation, preference_id) -> Preference:
+    """A preference or category of the organisation by id (any string), else Http404."""
+    try:
+        pk = int(str(preference_id))
+    except ValueError as exc:
+        raise Http404("Preference not found.") from exc
+    if not 0 < pk <= MAX_ID:
+        raise Http404("Preference not found.")
+    return get_in_organisation_or_404(
+        Preference.objects.select_related("category"), organisation, pk=pk
+    )
+
+
+def leaf_preference_or_404(*, organisation, preference_id) -> Preference:
+    """Like preference_or_404, and raises NotAPreference for a category."""
+    preference = preference_or_404(organisation=organisation, preference_id=preference_id)
+    if not preference.is_preference:
+        raise NotAPreference(f"{preference.pk} is a preference category, not a preference.")
+    return preference
+
+
+def live_customers():
+    """Customers whose data was not erased: erased ones are gone for every identifier."""
+    return Customer.objects.filter(erased_at__isnull=True)
+
+
+def contact_or_404(*, organisation, identifier: str) -> Customer:
+    """The v2 contact by contact id (the integer id) or email address, else Http404."""
+    text = str(identifier).strip()
+    if text.isdigit():
+        if int(text) > MAX_ID:
+            raise Http404("Contact not found.")
+        return get_in_organisation_or_404(live_customers(), organisation, pk=int(text))
+    # PostgreSQL refuses NUL in text: such an identifier can name no contact.
+    if "@" not in text or "\x00" in text:
+        raise Http404("Contact not found.")
+    customer = live_customers().for_organisation(organisation).with_email(text).first()
+    if customer is None:
+        raise Http404("Contact not found.")
+    return customer
+
+
+# The tree ------------------------------------------------------------------------------------
+@dataclass
+class Node:
+    """A preference or category with what the v2 answers show beside it."""
+
+    preference: Preference
+    children: list["Node"] = field(default_factory=list)
+    opted_in: bool | None = None
+
+    @property
+    def preference_count(self) -> int:
+        return len(self.children) if not self.preference.is_preference else 0
+
+
+def _tree(rows) -> list[Node]:
+    """Top-level nodes in order, each category with its preferences in order."""
+    nodes = {row.pk: Node(row) for row in rows}
+    top = []
+    for node in nodes.values():
+        parent = nodes.get(node.preference.category_id)
+        if node.preference.category_id is None:
+            top.append(node)
+        elif parent is not None:
+            parent.children.append(node)
+    key = lambda n: (n.preference.order, n.preference.pk)  # noqa: E731
+    top.sort(key=key)
+    for node in top:
+        node.children.sort(key=key)
+    return top
+
+
+def preference_tree(*, organisation) -> list[Node]:
+    """Every preference and category of the organisation as a tree (one query)."""
+    return _tree(Preference.objects.for_organisation(organisation))
+
+
+def preference_tree_of_contact(*, organisation, customer: Customer) -> list[Node]:
+    """The tree with the customer's state on every preference (two queries)."""
+    tree = preference_tree(organisation=organisation)
+    # Served by the (customer, preference) unique constraint's index.
+    states = dict(
+        PreferenceOptIn.objects.filter(customer=customer).values_list("preference_id", "opted_in")
+    )
+    for node in tree:
+        for item in [node, *node.children]:
+            if item.preference.is_preference:
+                item.opted_in = states.get(item.preference.pk, False)
+    return tree
+
+
+def preferences_modified_since(*, organisation, since: datetime) -> list[Node]:
+    """Top-level items changed since `since` (a category also when one of its preferences
+    changed), each category with all its preferences; oldest change first, then id."""
+    # preference_org_modified_idx
+    changed = list(
+        Preference.objects.for_organisation(organisation)
+        .filter(last_modified__gte=since)
+        .values_list("pk", "category_id", "last_modified")
+    )
+    if not changed:
+        return []
+    changed_at: dict[int, datetime] = {}
+    for pk, category_id, modified in changed:
+        top_id = category_id or pk
+        changed_at[top_id] = max(modified, changed_at.get(top_id, modified))
+    rows = Preference.objects.for_organisation(organisation).filter(
+        Q(pk__in=changed_at) | Q(category_id__in=changed_at)
+    )
+    tree = _tree(rows)
+    tree.sort(key=lambda n: (changed_at[n.preference.pk], n.preference.pk))
+    return tree
+
+
+# Customer marketing preferences (seed 000) ------------------------------------------------------
+@dataclass
+class MarketingPreferenceState:
+    preference: Preference
+    opted_in: bool
+    modified_at: datetime | None
+
+
+def marketing_preferences_page(*, organisation, customer: Customer, page: int, per_page: int):
+    """(total, states of one page): the organisation's preferences in id order (3 queries)."""
+    preferences = Preference.objects.for_organisation(organisation).filter(is_preference=True)
+    total = preferences.count()
+    offset = (page - 1) * per_page
+    if offset >= total:
+        return total, []
+    # preference_org_prefs_idx; preferences are few per organisation, so OFFSET stays cheap.
+    rows = list(preferences.select_related("category").order_by("id")[offset : offset + per_page])
+    return total, marketing_states(customer=customer, preferences=rows)
+
+
+def marketing_states(*, customer: Customer, preferences: list[Preference]):
+    """The customer's state for each preference; no row means opted out (one query)."""
+    rows = {
+        row.preference_id: row
+        for row in PreferenceOptIn.objects.filter(customer=customer, preference__in=preferences)
+    }
+    states = []
+    for preference in preferences:
+        row = rows.get(preference.pk)
+        states.append(
+            MarketingPreferenceState(
+                preference=preference,
+                opted_in=row.opted_in if row else False,
+                modified_at=row.modified_at if row else None,
+            )
+        )
+    return states
+
+
+# Contacts with a preference (seed 002) ----------------------------------------------------------
+def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[dict]:
+    """Contacts opted into the preference, ascending id from min_contact_id, at most 1000.
+
+    Keyset paging over optin_pref_opted_in_idx (preference, customer) WHERE opted_in.
+    """
+    return list(
+        PreferenceOptIn.objects.filter(
+            preference=preference,
+            opted_in=True,
+            customer_id__gte=min_contact_id,
+            customer__erased_at__isnull=True,
+        )
+        .order_by("customer_id")
+        .values("customer_id", "customer__email")[:CONTACT_PAGE_SIZE]
+    )
+
+
+def opt_ins_modified_since(*, preference: Preference, since: datetime, min_contact_id: int):
+    """Opt-in rows of the preference changed since `since` (in or out), ascending contact id
+    from min_contact_id, at most 1000, with their customers (one query).
+
+    Served by optin_pref_modified_idx (preference, modified_at, customer).
+    """
+    return list(
+        PreferenceOptIn.objects.filter(
+            preference=preference,
+            modified_at__gte=since,
+            customer_id__gte=min_contact_id,
+            customer__erased_at__isnull=True,
+        )
+        .select_related("customer")
+        .order_by("customer_id")[:CONTACT_PAGE_SIZE]
+    )
+
+
+# Contact preference PUT (seed 002) ---------------------------------------------------------------
+class InvalidStates(ValueError):
+    """The wanted states contradict the tree or each other (a 400)."""
+
+
+class UnknownPreferences(LookupError):
+    """Ids that are not preferences or categories of the organisation (a 404)."""
+
+
+def contact_preference_states(*, organisation, items: list[dict]) -> dict[int, bool]:
+    """{preference id: opted in} from the seed's nested form (two queries at most).
+
+    Items are `{id, isPreference: true, isOptedIn}` or a category
+    `{id, isPreference: false, preferences: [...]}`; a category with `isOptedIn` and no
+    `preferences` sets every preference in it.
+    """
+    wanted: list[tuple[int, bool, int | None]] = []  # (id, state, expected category or None)
+    whole_categories: dict[int, bool] = {}
+    kinds: dict[int, bool] = {}  # id → is_preference as the request says
+    for item in items:
+        kinds[item["id"]] = item["isPreference"]
+        if item["isPreference"]:
+            if "isOptedIn" not in item or item.get("preferences"):
+                raise InvalidStates(f"Preference {item['id']}: give isOptedIn, no preferences.")
+            wanted.append((item["id"], item["isOptedIn"], None))
+        elif "preferences" in item:
+            for child in item["preferences"]:
+                if not child["isPreference"] or "isOptedIn" not in child:
+                    raise InvalidStates(
+                        f"Category {item['id']}: its preferences need isPreference true and "
+                        "isOptedIn."
+                    )
+                kinds[child["id"]] = True
+                wanted.append((child["id"], child["isOptedIn"], item["id"]))
+        elif "isOptedIn" in item:
+            whole_categories[item["id"]] = item["isOptedIn"]
+        else:
+            raise InvalidStates(f"Category {item['id']}: give preferences or isOptedIn.")
+    if not kinds:
+        return {}
+    found = {
+        pk: (is_preference, category_id)
+        for pk, is_preference, category_id in Preference.objects.for_organisation(organisation)
+        .filter(pk__in=kinds)
+        .values_list("pk", "is_preference", "category_id")
+    }
+    missing = sorted(set(kinds) - set(found))
+    if missing:
+        raise UnknownPreferences(f"Preference(s) not found: {', '.join(map(str, missing))}.")
+    for pk, is_preference in kinds.items():
+        if found[pk][0] != is_preference:
+            what = "a preference" if found[pk][0] else "a category"
+            raise InvalidStates(f"{pk} is {what}: isPreference does not match.")
+    if whole_categories:
+        children = Preference.objects.for_organisation(organisation).filter(
+            category_id__in=whole_categories
+        )
+        for pk, category_id in children.values_list("pk", "category_id"):
+            wanted.append((pk, whole_categories[category_id], category_id))
+    states: dict[int, bool] = {}
+    for pk, state, category_id in wanted:
+        if category_id is not None and found.get(pk, (True, category_id))[1] != category_id:
+            raise InvalidStates(f"Preference {pk} is not in category {category_id}.")
+        if states.get(pk, state) != state:
+            raise InvalidStates(f"Preference {pk} is given both opted in and opted out.")
+        states[pk] = state
+    return states
+
+
+# Imports ----------------------------------------------------------------------------------------
+def customer_ids_by_identifiers(*, organisation, keys) -> dict[tuple, int]:
+    """{(kind, value): customer id} for ("id", int), ("uuid", UUID), ("email", normalised)
+    keys; at most one query per kind. Unknown, foreign and erased customers are left out."""
+    by_kind: dict[str, set] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, set()).add(value)
+    customers = live_customers().for_organisation(organisation)
+    found: dict[tuple, int] = {}
+    if "id" in by_kind:
+        for pk in customers.filter(pk__in=by_kind["id"]).values_list("pk", flat=True):
+            found[("id", pk)] = pk
+    if "uuid" in by_kind:
+        for pk, value in customers.filter(uuid__in=by_kind["uuid"]).values_list("pk", "uuid"):
+            found[("uuid", value)] = pk
+    if "email" in by_kind:
+        rows = customers.filter(email_key__in=by_kind["email"]).values_list("pk", "email_key")
+        for pk, value in rows:
+            found[("email", value)] = pk
+    return found
+
+
+def preference_ids_in(*, organisation, ids) -> set[int]:
+    """The ids that are preferences (not categories) of the organisation (one query)."""
+    return set(
+        Preference.objects.for_organisation(organisation)
+        .filter(pk__in=set(ids), is_preference=True)
+        .values_list("pk", flat=True)
+    )
