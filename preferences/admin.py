@@ -10,6 +10,7 @@ from collections import defaultdict
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
 
+from customers.admin import attach_customer_inline
 from customers.admin_base import (
     OrganisationScopedAdmin,
     ScopedInline,
@@ -261,3 +262,6 @@ class CustomerPreferenceOptInInline(ScopedInline, admin.TabularInline):
         if db_field.name == "preference":
             field.queryset = field.queryset.filter(is_preference=True)
         return field
+
+
+attach_customer_inline(CustomerPreferenceOptInInline)

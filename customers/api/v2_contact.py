@@ -1,9 +1,31 @@
-"""The v2 `contact` object (seed 002), shared by the preferences and subscriptions apps."""
+"""Pieces of the v2 dialect (seed 002) shared by the preferences and subscriptions apps:
+the `contact` object, the seed's time format, and date path parameters."""
+
+from datetime import UTC, datetime
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
 from ..contact_status import statuses_of
+
+
+def v2_time(value: datetime) -> str:
+    """`2020-01-01T09:40:18.527Z`, as the seed writes times."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_since(text: str) -> datetime:
+    """An ISO 8601 date (00:00 UTC) or date-time (naive = UTC); anything else is a 400."""
+    try:
+        value = datetime.fromisoformat(str(text).strip())
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise ValidationError(
+            {"date": [f"{text!r} is not an ISO 8601 date or date-time."]}
+        ) from exc
 
 
 def v2_data_fields(data_fields: dict | None):

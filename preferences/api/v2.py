@@ -5,7 +5,6 @@ Field names as the seed spells them (camelCase, `dateModifed`, `isPreference2`);
 """
 
 import re
-from datetime import UTC, datetime
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -21,7 +20,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
-from customers.api.v2_contact import V2ContactSerializer, v2_contacts
+from customers.api.v2_contact import V2ContactSerializer, parse_since, v2_contacts, v2_time
 
 from .. import selectors, services
 from ..models import Preference
@@ -31,24 +30,6 @@ TAG = "Preferences and subscriptions (v2)"
 MAX_ID = selectors.MAX_ID
 # More items than any organisation has preferences: a bigger body is a mistake, not a request.
 MAX_STATES = 10_000
-
-
-def v2_time(value: datetime) -> str:
-    """`2020-01-01T09:40:18.527Z`, as the seed writes times."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_since(text: str) -> datetime:
-    """An ISO 8601 date (00:00 UTC) or date-time (naive = UTC); anything else is a 400."""
-    try:
-        value = datetime.fromisoformat(str(text).strip())
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise ValidationError(
-            {"date": [f"{text!r} is not an ISO 8601 date or date-time."]}
-        ) from exc
 
 
 # Requests -------------------------------------------------------------------------------------
@@ -164,6 +145,17 @@ class V2ContactPreferencesSetSerializer(serializers.Serializer):
 class V2ContactWithPreferenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.CharField(allow_null=True)
+
+
+def v2_opt_in(opt_in) -> dict:
+    """One item of `marketingPreferenceOptIns` (a PreferenceOptIn row)."""
+    return {
+        "marketingPreferenceId": opt_in.preference_id,
+        # We have no address books (DESIGN §4c).
+        "addressBookId": 0,
+        "isOptedIn": opt_in.opted_in,
+        "dateModifed": v2_time(opt_in.modified_at),
+    }
 
 
 class V2MarketingPreferenceOptInSerializer(serializers.Serializer):
@@ -455,14 +447,7 @@ class V2ContactsOptInsSinceView(V2View):
             [
                 {
                     "contact": contact,
-                    "marketingPreferenceOptIns": [
-                        {
-                            "marketingPreferenceId": row.preference_id,
-                            "addressBookId": 0,
-                            "isOptedIn": row.opted_in,
-                            "dateModifed": v2_time(row.modified_at),
-                        }
-                    ],
+                    "marketingPreferenceOptIns": [v2_opt_in(row)],
                 }
                 for row, contact in zip(rows, contacts, strict=True)
             ]

@@ -218,3 +218,12 @@ def test_customer_inline_offers_only_our_preferences(
     inline = CustomerPreferenceOptInInline(Customer, admin.site)
     field = inline.get_formset(request, None).form.base_fields["preference"]
     assert list(field.queryset) == [preference]
+
+
+def test_the_customer_page_shows_preference_states(admin_client, organisation):
+    customer = CustomerFactory(organisation=organisation)
+    page = admin_client.get(
+        reverse("admin:customers_customer_change", args=[customer.pk])
+    ).content.decode()
+    assert "Marketing preferences (no row: opted out)" in page
+    assert "preference_opt_ins-TOTAL_FORMS" in page

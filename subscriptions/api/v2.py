@@ -1,12 +1,9 @@
 """Subscription and suppression routes of the v2 dialect (seed 002), field names as the seed's."""
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -15,8 +12,15 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
-from customers.api.v2_contact import V2ContactSerializer, v2_contact, v2_contacts
+from customers.api.v2_contact import (
+    V2ContactSerializer,
+    parse_since,
+    v2_contact,
+    v2_contacts,
+    v2_time,
+)
 from customers.models import Customer
+from preferences.api.v2 import V2MarketingPreferenceOptInSerializer, v2_opt_in
 
 from .. import selectors, services
 from ..models import Suppression
@@ -29,26 +33,6 @@ PREFERRED_LOCALES = [
 ]  # fmt: skip
 _email_validator = EmailValidator()
 TAG = ["v2: subscriptions and suppression"]
-
-
-def v2_time(value: datetime) -> str:
-    """The seed's time format: UTC, milliseconds, "Z" (2020-01-01T09:40:18.527Z)."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
-def parse_since(text: str) -> datetime:
-    """An ISO 8601 date (00:00 UTC) or date-time (naive = UTC); else a 400."""
-    try:
-        day = parse_date(text)
-        if day is not None:
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = parse_datetime(text)
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise ValidationError({"date": [f"{text!r} is not an ISO 8601 date or date-time."]})
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 def address_contact(email: str | None, status: str) -> dict:
@@ -131,13 +115,6 @@ class V2ResubscribeResultSerializer(serializers.Serializer):
 class V2SinceQuerySerializer(serializers.Serializer):
     select = serializers.IntegerField(min_value=1, max_value=1000, default=1000)
     skip = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
-
-
-class V2MarketingPreferenceOptInSerializer(serializers.Serializer):
-    marketingPreferenceId = serializers.IntegerField()
-    addressBookId = serializers.IntegerField()
-    isOptedIn = serializers.BooleanField()
-    dateModifed = serializers.CharField()
 
 
 class V2ContactSubscriptionsSerializer(serializers.Serializer):
@@ -389,15 +366,6 @@ class ContactSubscriptionsView(OrganisationScopedView):
         return Response(
             {
                 "contact": v2_contacts([customer])[0],
-                "marketingPreferenceOptIns": [
-                    {
-                        "marketingPreferenceId": opt_in.preference_id,
-                        # We have no address books (DESIGN §4c).
-                        "addressBookId": 0,
-                        "isOptedIn": opt_in.opted_in,
-                        "dateModifed": v2_time(opt_in.modified_at),
-                    }
-                    for opt_in in opt_ins
-                ],
+                "marketingPreferenceOptIns": [v2_opt_in(opt_in) for opt_in in opt_ins],
             }
         )
