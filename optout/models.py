@@ -6,6 +6,7 @@ import uuid
 from django.db import models
 
 from customers.models import Customer, Organisation
+from customers.normalisation import address_key
 from customers.tenancy import OrganisationQuerySet
 
 
@@ -74,6 +75,22 @@ class Department(models.Model):
         return (self.phone_region or self.organisation.phone_region or "US").upper()
 
 
+# An erased customer's address is kept as this prefix plus its keyed hash (DESIGN §7).
+ERASED_PREFIX = "erased:"
+
+
+def erased_value(value: str) -> str:
+    """What an erased customer's address becomes: a keyed hash that still matches it."""
+    return ERASED_PREFIX + address_key(value)
+
+
+def value_forms(values) -> dict[str, str]:
+    """Each value and its erased form, both mapped to the value, for lookups that find both."""
+    forms = {value: value for value in values}
+    forms.update({erased_value(value): value for value in values})
+    return forms
+
+
 class CommunicationStatusQuerySet(OrganisationQuerySet):
     organisation_field = "department__organisation"
 
@@ -125,6 +142,14 @@ class CommunicationStatus(models.Model):
     def __str__(self):
         state = "ok" if self.ok_to_communicate else "opted out"
         return f"{self.communication_type} {self.communication_value}: {state}"
+
+    @property
+    def subject_key(self) -> str:
+        """The ledger subject key of this address, whether or not it was erased."""
+        value = self.communication_value
+        if value.startswith(ERASED_PREFIX):
+            return value.removeprefix(ERASED_PREFIX)
+        return address_key(value)
 
 
 class ProcessedMessageQuerySet(OrganisationQuerySet):

@@ -1,10 +1,9 @@
 """Reads shared by the opt-out views, the admin and commands."""
 
 from customers.models import ConsentEvent, Customer
-from customers.normalisation import address_key
 from customers.tenancy import get_in_organisation_or_404
 
-from .models import CommunicationStatus, Department, ProcessedMessage
+from .models import CommunicationStatus, Department, ProcessedMessage, value_forms
 
 
 def department_by_uuid_or_404(*, organisation, department_uuid) -> Department:
@@ -33,24 +32,24 @@ def message_already_received(*, department, message_uuid) -> bool:
 
 def statuses_for_value(*, department, values_by_type: dict[str, str]):
     """The department's statuses of one address, per type (communication_status_unique)."""
+    forms = value_forms(set(values_by_type.values()))
     rows = CommunicationStatus.objects.filter(
-        department=department, communication_value__in=set(values_by_type.values())
+        department=department, communication_value__in=forms
     ).select_related("customer")
-    return sorted(
-        (
-            row
-            for row in rows
-            if values_by_type.get(row.communication_type) == row.communication_value
-        ),
-        key=lambda row: row.communication_type,
-    )
+    found = []
+    for row in rows:
+        # An erased customer's address is stored hashed; the caller knows it, so show it.
+        row.communication_value = forms[row.communication_value]
+        if values_by_type.get(row.communication_type) == row.communication_value:
+            found.append(row)
+    return sorted(found, key=lambda row: row.communication_type)
 
 
 def status_history(*, status: CommunicationStatus):
     """Ledger events of this status's address in its department, newest first."""
     return ConsentEvent.objects.filter(
         organisation_id=status.department.organisation_id,
-        subject_key=address_key(status.communication_value),
+        subject_key=status.subject_key,
         kind="optout.status",
         target=f"{status.department.uuid}:{status.communication_type}",
     ).order_by("-occurred_at", "-id")

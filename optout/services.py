@@ -22,7 +22,15 @@ from customers.normalisation import (
     normalise_phone,
 )
 
-from .models import CommunicationStatus, CommunicationType, Department, ProcessedMessage
+from .models import (
+    ERASED_PREFIX,
+    CommunicationStatus,
+    CommunicationType,
+    Department,
+    ProcessedMessage,
+    erased_value,
+    value_forms,
+)
 
 logger = logging.getLogger("consent.optout")
 
@@ -148,6 +156,23 @@ def department_create_or_update(
     return department, True
 
 
+# Erasure ----------------------------------------------------------------------------------------
+def erase_communication_statuses(customer, provenance: Provenance) -> None:
+    """Eraser (DESIGN §7): the customer's addresses become keyed hashes; statuses stay.
+
+    An SMS STOP must keep blocking after erasure, so the status row survives; naming the address
+    again (a request, an import) finds it by its hash and fills the address back in.
+    """
+    statuses = list(
+        CommunicationStatus.objects.select_for_update()
+        .filter(customer=customer)
+        .exclude(communication_value__startswith=ERASED_PREFIX)
+    )
+    for status in statuses:
+        status.communication_value = erased_value(status.communication_value)
+    CommunicationStatus.objects.bulk_update(statuses, ["communication_value"])
+
+
 # Applying statuses ------------------------------------------------------------------------------
 def _apply_items(
     *,
@@ -182,11 +207,19 @@ def _apply_items_once(*, department, items, event, update_type, provenance) -> A
     keys = {item.key for item in items}
     if len(keys) != len(items):
         raise ValueError("Items must name each address once.")
-    # Locks the rows this request changes, so concurrent writers of an address queue up.
+    # Locks the rows this request changes, so concurrent writers of an address queue up. An
+    # erased customer's address is found by its hashed form and gets its value back.
+    forms = value_forms({value for _, value in keys})
     rows = CommunicationStatus.objects.select_for_update().filter(
-        department=department, communication_value__in={value for _, value in keys}
+        department=department, communication_value__in=forms
     )
-    existing = {(s.communication_type, s.communication_value): s for s in rows}
+    existing = {}
+    restored = []
+    for row in rows:
+        if row.communication_value != forms[row.communication_value]:
+            row.communication_value = forms[row.communication_value]
+            restored.append(row)
+        existing[(row.communication_type, row.communication_value)] = row
     now = timezone.now()
     result = ApplyResult()
     new, changed, linked, changes = [], [], [], []
@@ -241,6 +274,8 @@ def _apply_items_once(*, department, items, event, update_type, provenance) -> A
                 subject_key=address_key(item.communication_value),
             )
         )
+    if restored:
+        CommunicationStatus.objects.bulk_update(restored, ["communication_value"])
     if new:
         CommunicationStatus.objects.bulk_create(new)
     if changed:
