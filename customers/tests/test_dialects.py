@@ -110,3 +110,14 @@ def test_an_unauthenticated_call_keeps_its_401_and_header(anon_client):
     assert response.status_code == 401
     assert "WWW-Authenticate" in response
     assert response.json()["errorCode"] == "UNAUTHORIZED"
+
+
+@pytest.mark.parametrize(
+    "dialect", ["customers", "marketing-preferences", "loyalty", "v2", "optout"]
+)
+def test_a_lone_surrogate_in_json_is_the_dialects_400_not_a_500(rw_client, dialect):
+    response = rw_client.generic(
+        "POST", f"/{dialect}", r'{"email": "\ud800"}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "surrogate" in response.content.decode()

@@ -1,7 +1,5 @@
 """Communication opt-out status by department, seed 003 (DESIGN §4d)."""
 
-import re
-
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -14,7 +12,6 @@ from .. import selectors, services
 from ..models import CommunicationType, Event, UpdateType
 
 MAX_ITEMS = 1000
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 TYPES = ", ".join(CommunicationType.values)
 
 
@@ -213,9 +210,6 @@ class OptOutStatusView(OrganisationScopedView):
     )
     def post(self, request, department_uuid):
         department = self._department(department_uuid)
-        if _has_lone_surrogate(request.data):
-            # JSON may escape them ("\\ud800"); echoed in an error they would break the renderer.
-            raise ValidationError("The body contains invalid unicode (a lone surrogate).")
         serializer = OptOutStatusRequest(data=request.data, context={"department": department})
         if not serializer.is_valid():
             message_uuid = _replayed_message_uuid(request.data, department)
@@ -251,16 +245,6 @@ class OptOutStatusView(OrganisationScopedView):
             department=department, values_by_type=query.validated_data["values_by_type"]
         )
         return Response(OptOutStatusList({"communicationStatuses": statuses}).data)
-
-
-def _has_lone_surrogate(data) -> bool:
-    if isinstance(data, str):
-        return _LONE_SURROGATE.search(data) is not None
-    if isinstance(data, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in data.items())
-    if isinstance(data, list):
-        return any(_has_lone_surrogate(item) for item in data)
-    return False
 
 
 def _replayed_message_uuid(data, department):
