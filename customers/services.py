@@ -1,15 +1,109 @@
 """Every write of the customers app: one function per use case, transactional."""
 
+import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .authentication import token_digest
 from .ledger import Change, Provenance, record_change, redact_events_of
 from .models import ApiToken, Customer, Membership, Organisation, slug_validator
+from .normalisation import normalise_email
+
+
+# A BCP 47 tag as the seed uses them: language, optional script, optional region
+# ("en", "en-US", "de-DE", "zh-Hans-CN", "es-419"). Strict on purpose: no private use, no variants.
+LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Za-z]{2}|[0-9]{3}))?$")
+_email_validator = EmailValidator()
+
+
+class InvalidCustomerInput(ValueError):
+    """Input a customer cannot have; the message says why, for an API error or an import report."""
+
+
+def clean_email(value) -> str:
+    """A trimmed email address, or InvalidCustomerInput.
+
+    Django's validator, except that a non-ASCII local part (RFC 6531, "jürgen@example.com") is
+    allowed: customers have such addresses and must be found by them.
+    """
+    if not isinstance(value, str):
+        raise InvalidCustomerInput("Enter a valid email address.")
+    email = value.strip()
+    local, _, domain = email.rpartition("@")
+    ascii_local = "".join(ch if ord(ch) < 128 else "a" for ch in local)
+    try:
+        if len(email) > 254 or len(local) > 64:
+            raise ValidationError("too long")
+        _email_validator(f"{ascii_local}@{domain}")
+    except ValidationError as exc:
+        raise InvalidCustomerInput("Enter a valid email address.") from exc
+    return email
+
+
+def clean_locale(value) -> str:
+    """A BCP 47 tag such as en, en-US or de-DE, or InvalidCustomerInput."""
+    if not isinstance(value, str) or not LOCALE_RE.match(value):
+        raise InvalidCustomerInput("Enter a BCP 47 language tag such as en, en-US or de-DE.")
+    return value
+
+
+def profile_change(*, customer_id: int, created: bool, fields: Iterable[str]) -> Change:
+    """The ledger's record of a customer created or updated: which fields, never their values."""
+    return Change(
+        kind="customer.profile",
+        target="created" if created else "updated",
+        old=None,
+        new=sorted(fields),
+        customer_id=customer_id,
+    )
+
+
+@transaction.atomic
+def customer_create_or_update(
+    *, organisation: Organisation, email: str, provenance: Provenance, locale: str | None = None
+) -> tuple[Customer, bool]:
+    """The organisation's customer with this email (any case), created or updated.
+
+    `locale` None leaves it as it is. Returns (customer, created). Concurrent calls for one new
+    email create one customer: the loser of the insert race finds and updates the winner's row.
+    One "customer.profile" ledger event when anything changed, none otherwise.
+    """
+    email = clean_email(email)
+    if locale is not None:
+        locale = clean_locale(locale)
+    customers = Customer.objects.for_organisation(organisation).select_for_update()
+    customer = customers.with_email(email).first()
+    created = False
+    if customer is None:
+        try:
+            with transaction.atomic():  # a savepoint, so a lost race leaves our transaction usable
+                customer = Customer.objects.create(
+                    organisation=organisation, email=email, locale=locale or ""
+                )
+            created = True
+        except IntegrityError:
+            customer = customers.with_email(email).get()
+    if created:
+        changed = ["email", *(["locale"] if locale else [])]
+    else:
+        changed = []
+        if locale is not None and customer.locale != locale:
+            customer.locale = locale
+            changed.append("locale")
+            customer.save(update_fields=["locale", "updated_at"])
+    if changed:
+        record_change(
+            organisation=organisation,
+            change=profile_change(customer_id=customer.pk, created=created, fields=changed),
+            provenance=provenance,
+        )
+    return customer, created
 
 
 class CustomerAlreadyErased(Exception):
