@@ -13,8 +13,6 @@ from django.utils import timezone
 from .authentication import token_digest
 from .ledger import Change, Provenance, record_change, redact_events_of
 from .models import ApiToken, Customer, Membership, Organisation, slug_validator
-from .normalisation import normalise_email
-
 
 # A BCP 47 tag as the seed uses them: language, optional script, optional region
 # ("en", "en-US", "de-DE", "zh-Hans-CN", "es-419"). Strict on purpose: no private use, no variants.
