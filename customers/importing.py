@@ -194,6 +194,10 @@ class ImportCommand(BaseCommand):
         """Reject an item of the current batch from inside apply_batch."""
         self._reject(self._current_records[id(item)], reason)
 
+    def line_of(self, item) -> int:
+        """The input line of an item of the current batch (for messages such as "see line 7")."""
+        return self._current_records[id(item)].line
+
     def _run(self, records: Iterator[Record], context, batch_size: int, progress) -> None:
         batch: list = []
         for record in records:
