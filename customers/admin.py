@@ -3,6 +3,9 @@ import uuid
 
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
+
+from emaillogs.models import EmailLog
 
 from . import services
 from .admin_base import OrganisationScopedAdmin, admin_provenance
@@ -86,6 +89,23 @@ class ConsentEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = "Consent history (ledger)"
 
 
+class RecentEmailLogsFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        # Only the newest logs: a customer may have thousands (emaillog_customer_created_idx).
+        return super().get_queryset().order_by("-created", "-id")[: EmailLogInline.max_shown]
+
+
+class EmailLogInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = EmailLog
+    formset = RecentEmailLogsFormSet
+    max_shown = 20
+    extra = 0
+    fields = ["public_id", "created", "status", "email_name", "email_version", "recipient_address"]
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = f"Recent email logs (newest {max_shown})"
+
+
 @admin.register(Customer)
 class CustomerAdmin(OrganisationScopedAdmin):
     list_display = ["__str__", "uuid", "phone", "correlation_id", "locale", "created_at"]
@@ -95,7 +115,7 @@ class CustomerAdmin(OrganisationScopedAdmin):
     search_help_text = "Exact email, phone number, UUID, contact id or correlation id."
     show_full_result_count = False
     readonly_fields = ["uuid", "created_at", "updated_at", "erased_at"]
-    inlines = [ConsentEventInline]
+    inlines = [EmailLogInline, ConsentEventInline]
     actions = ["erase_customers"]
 
     def get_search_results(self, request, queryset, search_term):
