@@ -92,8 +92,9 @@ def main() -> None:
     )  # fmt: skip
 
     print("Timing psql \\copy into a bare table …", flush=True)
-    psql(url, "-c", "CREATE UNLOGGED TABLE IF NOT EXISTS bench_bare (email text, phone text,"
-         " correlation_id text, locale text, first_name text, last_name text, segment text)")  # fmt: skip
+    columns = "email, phone, correlation_id, locale, first_name, last_name, segment"
+    bare = ", ".join(f"{name} text" for name in columns.split(", "))
+    psql(url, "-c", f"CREATE UNLOGGED TABLE IF NOT EXISTS bench_bare ({bare})")
     psql(url, "-c", "TRUNCATE bench_bare")
     copy_seconds, _, _ = timed(
         ["psql", url, "-q", "-c", f"\\copy bench_bare FROM '{csv_path}' WITH (FORMAT csv, HEADER)"],
@@ -112,7 +113,7 @@ def main() -> None:
         runs.append((label, seconds, rss, output))
         print(f"  {seconds:.1f} s, {options.rows / seconds:,.0f} rows/s, {rss:.0f} MB: {output}")
 
-    first_seconds, first_rss = runs[0][1], runs[0][2]
+    first_seconds = runs[0][1]
     ratio = first_seconds / copy_seconds
     verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
     lines = [
@@ -132,7 +133,7 @@ def main() -> None:
         "| what | seconds | rows/s | peak RSS |",
         "|---|---:|---:|---:|",
         f"| `psql \\copy` into a bare table (reference) | {copy_seconds:.1f} | "
-        f"{options.rows / copy_seconds:,.0f} | – |",
+        f"{options.rows / copy_seconds:,.0f} | n/a |",
     ]
     for label, seconds, rss, _ in runs:
         lines.append(
@@ -141,7 +142,7 @@ def main() -> None:
         )
     lines += [
         "",
-        f"- Ratio to `\\copy` (first import): **{ratio:.1f}×** (target ≤ {TARGET_RATIO:.0f}×: "
+        f"- Ratio to `\\copy` (first import): **{ratio:.1f}x** (target ≤ {TARGET_RATIO:.0f}x: "
         f"{verdict(ratio <= TARGET_RATIO)}).",
         f"- Wall time (first import): **{first_seconds:.1f} s** (target ≤ {TARGET_SECONDS} s: "
         f"{verdict(first_seconds <= TARGET_SECONDS)}).",
