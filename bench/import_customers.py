@@ -94,7 +94,7 @@ def main() -> None:
     print("Timing psql \\copy into a bare table …", flush=True)
     columns = "email, phone, correlation_id, locale, first_name, last_name, segment"
     bare = ", ".join(f"{name} text" for name in columns.split(", "))
-    psql(url, "-c", f"CREATE UNLOGGED TABLE IF NOT EXISTS bench_bare ({bare})")
+    psql(url, "-c", f"CREATE TABLE IF NOT EXISTS bench_bare ({bare})")
     psql(url, "-c", "TRUNCATE bench_bare")
     copy_seconds, _, _ = timed(
         ["psql", url, "-q", "-c", f"\\copy bench_bare FROM '{csv_path}' WITH (FORMAT csv, HEADER)"],
