@@ -39,8 +39,15 @@ _MERGED = """
                     AND s.phone IS NOT NULL THEN 'phone' END
            ], NULL) AS changed
     FROM {stage} s
-    LEFT JOIN customers_customer c
-           ON c.organisation_id = %(org)s AND c.email_key = s.email_key
+    -- LATERAL … LIMIT 1 keeps this an index lookup per staged row: during a long import the
+    -- table's statistics lag far behind its size, and a hash join over the whole organisation
+    -- per batch would make the import quadratic.
+    LEFT JOIN LATERAL (
+        SELECT id, email, phone, correlation_id, first_name, last_name, locale, data_fields
+        FROM customers_customer
+        WHERE organisation_id = %(org)s AND email_key = s.email_key
+        LIMIT 1
+    ) c ON true
 """
 
 _UPSERT = f"""
@@ -83,9 +90,17 @@ SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM
 # customer_correlation_id_unique_per_org and abort the whole batch.
 _CORRELATION_CONFLICTS = f"""
 DELETE FROM {STAGE} s
-USING customers_customer c
-WHERE c.organisation_id = %(org)s AND c.correlation_id = s.correlation_id
-  AND c.email_key IS DISTINCT FROM s.email_key
+USING (
+    SELECT staged.pos
+    FROM {STAGE} staged
+    CROSS JOIN LATERAL (  -- an index lookup per staged row, as in _MERGED
+        SELECT email_key FROM customers_customer
+        WHERE organisation_id = %(org)s AND correlation_id = staged.correlation_id
+        LIMIT 1
+    ) owner
+    WHERE staged.correlation_id IS NOT NULL AND owner.email_key IS DISTINCT FROM staged.email_key
+) conflict
+WHERE s.pos = conflict.pos
 RETURNING s.pos
 """
 
