@@ -13,6 +13,8 @@ Kinds in use (kind / target / values):
 - "channel.subscription" / "email:LOYALTY", "sms:default" / "OPT_IN" ↔ "OPT_OUT"
 - "optout.status"        / "<department uuid>:<TYPE>" / ok_to_communicate true ↔ false
 - "customer.erased"      / ""                      / false → true
+- "customer.profile"     / "created" or "updated"  / null → sorted names of the fields that
+                           changed, never their values (POST /customers, import_customers)
 """
 
 import json

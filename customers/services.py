@@ -1,15 +1,118 @@
 """Every write of the customers app: one function per use case, transactional."""
 
+import re
 import secrets
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .authentication import token_digest
-from .ledger import Change, Provenance, record_change, redact_events_of
+from .ledger import Change, Provenance, record_change, record_changes, redact_events_of
 from .models import ApiToken, Customer, Membership, Organisation, slug_validator
+from .normalisation import normalise_email
+
+# A BCP 47 tag as the seed uses them: language, optional script, optional region
+# ("en", "en-US", "de-DE", "zh-Hans-CN", "es-419"). Strict on purpose: no private use, no variants.
+LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Za-z]{2}|[0-9]{3}))?$")
+_email_validator = EmailValidator()
+# The common shape of an address, accepted by Django's validator too: checked first because
+# imports validate millions of addresses and the full validator is several times slower.
+_PLAIN_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
+)
+
+
+class InvalidCustomerInput(ValueError):
+    """Input a customer cannot have; the message says why, for an API error or an import report."""
+
+
+def clean_email(value) -> str:
+    """A trimmed email address, or InvalidCustomerInput.
+
+    Django's validator, except that a non-ASCII local part (RFC 6531, "jürgen@example.com") is
+    allowed: customers have such addresses and must be found by them.
+    """
+    if not isinstance(value, str):
+        raise InvalidCustomerInput("Enter a valid email address.")
+    email = value.strip()
+    if len(email) <= 254 and _PLAIN_EMAIL_RE.match(email) and email.index("@") <= 64:
+        return email
+    local, _, domain = email.rpartition("@")
+    ascii_local = "".join(ch if ord(ch) < 128 else "a" for ch in local)
+    try:
+        if len(email) > 254 or len(local) > 64:
+            raise ValidationError("too long")
+        _email_validator(f"{ascii_local}@{domain}")
+    except ValidationError as exc:
+        raise InvalidCustomerInput("Enter a valid email address.") from exc
+    return email
+
+
+def clean_locale(value) -> str:
+    """A BCP 47 tag such as en, en-US or de-DE, or InvalidCustomerInput."""
+    if not isinstance(value, str) or not LOCALE_RE.match(value):
+        raise InvalidCustomerInput("Enter a BCP 47 language tag such as en, en-US or de-DE.")
+    return value
+
+
+def profile_change(*, customer_id: int, created: bool, fields: Iterable[str]) -> Change:
+    """The ledger's record of a customer created or updated: which fields, never their values."""
+    return Change(
+        kind="customer.profile",
+        target="created" if created else "updated",
+        old=None,
+        new=sorted(fields),
+        customer_id=customer_id,
+    )
+
+
+@transaction.atomic
+def customer_create_or_update(
+    *, organisation: Organisation, email: str, provenance: Provenance, locale: str | None = None
+) -> tuple[Customer, bool]:
+    """The organisation's customer with this email (any case), created or updated.
+
+    `locale` None leaves it as it is. Returns (customer, created). Concurrent calls for one new
+    email create one customer: the loser of the insert race finds and updates the winner's row.
+    One "customer.profile" ledger event when anything changed, none otherwise.
+    """
+    email = clean_email(email)
+    if locale is not None:
+        locale = clean_locale(locale)
+    customers = Customer.objects.for_organisation(organisation).select_for_update()
+    customer = customers.with_email(email).first()
+    created = False
+    if customer is None:
+        try:
+            with transaction.atomic():  # a savepoint, so a lost race leaves our transaction usable
+                customer = Customer.objects.create(
+                    organisation=organisation, email=email, locale=locale or ""
+                )
+            created = True
+        except IntegrityError:
+            customer = customers.with_email(email).get()
+    if created:
+        changed = ["email", *(["locale"] if locale else [])]
+    else:
+        changed = []
+        if locale is not None and customer.locale != locale:
+            customer.locale = locale
+            changed.append("locale")
+            customer.save(update_fields=["locale", "updated_at"])
+    if changed:
+        record_change(
+            organisation=organisation,
+            change=profile_change(customer_id=customer.pk, created=created, fields=changed),
+            provenance=provenance,
+        )
+    return customer, created
 
 
 class CustomerAlreadyErased(Exception):
@@ -115,3 +218,161 @@ def customer_erase(*, customer: Customer, provenance: Provenance) -> Customer:
 def api_tokens_revoke(*, tokens) -> int:
     """Revoke the given tokens (a queryset); already revoked ones stay as they were."""
     return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# Bulk import ------------------------------------------------------------------------------------
+@dataclass
+class CustomerRow:
+    """One customer record of an import, validated and normalised (None = not given)."""
+
+    email: str | None = None
+    phone: str | None = None
+    correlation_id: str | None = None
+    locale: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    data_fields: dict | None = None
+
+    @property
+    def email_key(self) -> str | None:
+        return normalise_email(self.email)
+
+    def key(self) -> tuple[str, str]:
+        """What identifies the customer: email when given, else correlation id, else phone."""
+        if self.email is not None:
+            return ("email", self.email_key)
+        if self.correlation_id is not None:
+            return ("correlation_id", self.correlation_id)
+        return ("phone", self.phone)
+
+
+# Profile fields an import may set, in the order of the ledger's sorted field names.
+IMPORT_FIELDS = (
+    "correlation_id",
+    "data_fields",
+    "email",
+    "first_name",
+    "last_name",
+    "locale",
+    "phone",
+)
+
+
+@dataclass
+class BulkResult:
+    counts: Counter = field(default_factory=Counter)
+    # (row, reason) for rows only the database could judge (a correlation id owned by another).
+    rejected: list = field(default_factory=list)
+
+
+@transaction.atomic
+def customers_import_rows(
+    *, organisation: Organisation, rows: list[CustomerRow], provenance: Provenance
+) -> BulkResult:
+    """Create or update customers from import rows, set-based, one ledger event per changed one.
+
+    Rows must have distinct keys (`CustomerRow.key`). Fields not given keep their stored values;
+    data fields are merged into the stored ones. Email-keyed rows go through one
+    `INSERT … ON CONFLICT … DO UPDATE … WHERE <changed>` fed by COPY on PostgreSQL; other rows,
+    and every row on SQLite, through batched `bulk_create(update_conflicts=True)`.
+    """
+    result = BulkResult()
+    if connection.vendor == "postgresql":
+        by_email = [row for row in rows if row.email is not None]
+        others = [row for row in rows if row.email is None]
+        if by_email:
+            from .bulk_postgres import upsert_email_rows
+
+            upsert_email_rows(organisation, by_email, provenance, result)
+        rows = others
+    if rows:
+        _import_rows_generic(organisation, rows, provenance, result)
+    return result
+
+
+def _import_rows_generic(organisation, rows, provenance, result: BulkResult) -> None:
+    customers = Customer.objects.for_organisation(organisation).filter(erased_at__isnull=True)
+    emails = [row.email_key for row in rows if row.email is not None]
+    correlation_ids = [row.correlation_id for row in rows if row.correlation_id is not None]
+    phones = [row.phone for row in rows if row.email is None and row.correlation_id is None]
+    by_email, by_correlation_id, by_phone = {}, {}, {}
+    for chunk in _chunks(emails):
+        by_email.update((c.email_key, c) for c in customers.filter(email_key__in=chunk))
+    for chunk in _chunks(correlation_ids):
+        by_correlation_id.update(
+            (c.correlation_id, c) for c in customers.filter(correlation_id__in=chunk)
+        )
+    for chunk in _chunks(phones):
+        # Lowest id first, so a number shared by several customers picks the oldest.
+        for c in customers.filter(phone__in=chunk).order_by("-id"):
+            by_phone[c.phone] = c
+
+    upserts, creates, updates = [], [], []
+    for row in rows:
+        kind, value = row.key()
+        existing = {"email": by_email, "correlation_id": by_correlation_id, "phone": by_phone}[
+            kind
+        ].get(value)
+        owner = by_correlation_id.get(row.correlation_id) if row.correlation_id else None
+        if owner is not None and (existing is None or owner.pk != existing.pk):
+            result.rejected.append((row, "correlation_id: already used by another customer."))
+            continue
+        customer = existing or Customer(organisation=organisation)
+        changed = _merge_row(customer, row)
+        if not changed:
+            result.counts["unchanged"] += 1
+            continue
+        if customer.email_key is None:
+            customer.email_key = normalise_email(customer.email)
+        target = upserts if customer.email is not None else updates if existing else creates
+        target.append((customer, existing is None, changed))
+
+    now = timezone.now()
+    for customer, _, _ in upserts + creates + updates:
+        customer.updated_at = now
+    if upserts:
+        # update_conflicts: a customer created meanwhile with the same email is updated instead.
+        Customer.objects.bulk_create(
+            [c for c, _, _ in upserts],
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["organisation", "email_key"],
+            update_fields=[*IMPORT_FIELDS, "updated_at"],
+        )
+    if creates:
+        Customer.objects.bulk_create([c for c, _, _ in creates], batch_size=1000)
+    if updates:
+        Customer.objects.bulk_update(
+            [c for c, _, _ in updates], [*IMPORT_FIELDS, "updated_at"], batch_size=1000
+        )
+    changes = []
+    for customer, created, changed in upserts + creates + updates:
+        result.counts["created" if created else "updated"] += 1
+        changes.append(profile_change(customer_id=customer.pk, created=created, fields=changed))
+    record_changes(organisation=organisation, changes=changes, provenance=provenance)
+
+
+def _merge_row(customer: Customer, row: CustomerRow) -> list[str]:
+    """Apply the row's given fields to the customer; the names of those that changed."""
+    changed = []
+    for name in IMPORT_FIELDS:
+        value = getattr(row, name)
+        if value is None:
+            continue
+        if name == "data_fields":
+            value = {**(customer.data_fields or {}), **value}
+        elif name == "email" and customer.email is not None:
+            continue  # the key: the stored spelling stays
+        if getattr(customer, name) != value:
+            setattr(customer, name, value)
+            changed.append(name)
+    if customer.pk is None:
+        for name in ("first_name", "last_name", "locale"):
+            if getattr(customer, name) is None:
+                setattr(customer, name, "")
+    return changed
+
+
+def _chunks(values: list, size: int = 5000):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

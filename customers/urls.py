@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .api import service
+from .api import customers_dialect, service
 
 # The service's own API (DESIGN §5), mounted under /api/v1/.
 api_v1_urlpatterns = [
@@ -17,4 +17,12 @@ api_v1_urlpatterns = [
 ]
 
 # Vendor dialect routes of this app, mounted at the site root at their documented paths.
-dialect_urlpatterns: list = []
+dialect_urlpatterns = [
+    # Seed 004 (DESIGN §4e); /customers/{email}/logs is in emaillogs.urls.
+    path("customers", customers_dialect.CustomersCreateView.as_view(), name="customers-create"),
+    path(
+        "customers/<str:email>",
+        customers_dialect.CustomersDetailView.as_view(),
+        name="customers-detail",
+    ),
+]

@@ -1,1 +1,64 @@
-"""Tables of the emaillogs app (see its issue)."""
+"""Email delivery logs of customers (seed 004, DESIGN §3)."""
+
+import secrets
+
+from django.db import models
+
+from customers.models import Customer, Organisation
+from customers.tenancy import OrganisationQuerySet
+
+
+def new_log_id() -> str:
+    """A public log id in the seed's shape, e.g. `log_asdf1234qwerty`."""
+    return f"log_{secrets.token_hex(8)}"
+
+
+class EmailLog(models.Model):
+    """One email sent to (or scheduled for) a customer and its latest delivery status."""
+
+    id = models.BigAutoField(primary_key=True)
+    # Covered by emaillog_org_public_id_unique, which leads with the organisation.
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="email_logs", db_index=False
+    )
+    # Covered by emaillog_customer_created_idx.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="email_logs", db_index=False
+    )
+    public_id = models.CharField(max_length=64, default=new_log_id)
+    created = models.DateTimeField()
+    # Blanked when the customer is erased (DESIGN §7): the log stays, the address goes.
+    recipient_name = models.CharField(max_length=200, blank=True)
+    recipient_address = models.CharField(max_length=254, blank=True)
+    status = models.CharField(max_length=32, blank=True)
+    message = models.CharField(max_length=1000, blank=True)
+    email_id = models.CharField(max_length=64, blank=True)
+    email_name = models.CharField(max_length=200, blank=True)
+    email_version = models.CharField(max_length=200, blank=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            # import_email_logs re-runs update by public id instead of duplicating.
+            models.UniqueConstraint(
+                fields=["organisation", "public_id"], name="emaillog_org_public_id_unique"
+            ),
+        ]
+        indexes = [
+            # GET /customers/{email}/logs?created_lt=&created_gt=: one customer's logs between
+            # two times, newest first (and the customer admin page's recent-logs inline).
+            models.Index(
+                fields=["customer", "-created", "-id"], name="emaillog_customer_created_idx"
+            ),
+            # The admin's log list for one organisation, newest first, by date.
+            models.Index(fields=["organisation", "-created"], name="emaillog_org_created_idx"),
+            # The admin's search by recipient address (exact, case-insensitive via lower()).
+            models.Index(
+                fields=["organisation", "recipient_address"], name="emaillog_org_address_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.public_id} {self.email_name} ({self.status})"

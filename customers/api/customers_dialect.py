@@ -1,0 +1,146 @@
+"""Seed 004 (`004_494eb9fda1072008.txt`, DESIGN §4e): customers keyed by email.
+
+`GET /customers/{email}`, `POST /customers`, `DELETE /customers/{email}`. Answers are
+`{"success": true, "status": "OK", …}`; errors `{"success": false, "status": "<reason>"}`.
+The logs route of the same seed lives in emaillogs.api.customers_logs.
+"""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from .. import selectors, services
+from .base import OrganisationScopedView
+from .dialects import CUSTOMERS, DialectError
+
+OK = {"success": True, "status": "OK"}
+
+EMAIL_PATH_PARAMETER = OpenApiParameter(
+    "email",
+    str,
+    OpenApiParameter.PATH,
+    description="The customer's email, any case; `+`, unicode and percent-encoding are fine.",
+)
+
+CustomersOkResponse = inline_serializer(
+    name="CustomersOkResponse",
+    fields={"success": serializers.BooleanField(), "status": serializers.CharField()},
+)
+
+
+def email_from_path(email: str) -> str:
+    """The path's email, or the dialect's 400 when it is not an email address at all."""
+    try:
+        return services.clean_email(email)
+    except services.InvalidCustomerInput as exc:
+        raise DialectError(f"email: {exc}", status=400) from exc
+
+
+def unix_seconds(moment) -> int:
+    return int(moment.timestamp())
+
+
+class CustomersCustomerSerializer(serializers.Serializer):
+    object = serializers.SerializerMethodField()
+    email = serializers.EmailField()
+    created = serializers.SerializerMethodField(help_text="Unix seconds")
+    locale = serializers.CharField()
+
+    def get_object(self, customer) -> str:
+        return "customer"
+
+    def get_created(self, customer) -> int:
+        return unix_seconds(customer.created_at)
+
+
+class CustomersCustomerResponse(serializers.Serializer):
+    success = serializers.BooleanField()
+    status = serializers.CharField()
+    customer = CustomersCustomerSerializer()
+
+
+class CustomersCustomerRequest(serializers.Serializer):
+    email = serializers.CharField(max_length=254, help_text="Email (key) of the customer")
+    locale = serializers.CharField(
+        max_length=35, required=False, help_text="BCP 47 tag, e.g. en, en-US, de-DE"
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate_email(self, value):
+        try:
+            return services.clean_email(value)
+        except services.InvalidCustomerInput as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def validate_locale(self, value):
+        try:
+            return services.clean_locale(value)
+        except services.InvalidCustomerInput as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class CustomersCreateView(OrganisationScopedView):
+    dialect = CUSTOMERS
+
+    @extend_schema(
+        operation_id="customers_create_or_update",
+        tags=["Customers (seed 004)"],
+        description="Create or update a customer; the email is the key (any case).",
+        request=CustomersCustomerRequest,
+        responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403)},
+    )
+    def post(self, request):
+        serializer = CustomersCustomerRequest(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.customer_create_or_update(
+            organisation=self.organisation,
+            provenance=self.provenance(),
+            **serializer.validated_data,
+        )
+        return Response(OK)
+
+
+class CustomersDetailView(OrganisationScopedView):
+    dialect = CUSTOMERS
+
+    @extend_schema(
+        operation_id="customers_get",
+        tags=["Customers (seed 004)"],
+        parameters=[EMAIL_PATH_PARAMETER],
+        responses={
+            200: CustomersCustomerResponse,
+            **CUSTOMERS.error_responses(400, 401, 404),
+        },
+    )
+    def get(self, request, email):
+        customer = selectors.customer_by_email_or_404(
+            organisation=self.organisation, email=email_from_path(email)
+        )
+        return Response({**OK, "customer": CustomersCustomerSerializer(customer).data})
+
+    @extend_schema(
+        operation_id="customers_delete",
+        tags=["Customers (seed 004)"],
+        parameters=[EMAIL_PATH_PARAMETER],
+        description=(
+            "Erase the customer's personal data and their logs' addresses (DESIGN §7); "
+            "the consent history stays, anonymous."
+        ),
+        responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403, 404)},
+    )
+    def delete(self, request, email):
+        customer = selectors.customer_by_email_or_404(
+            organisation=self.organisation, email=email_from_path(email)
+        )
+        try:
+            services.customer_erase(customer=customer, provenance=self.provenance())
+        except services.CustomerAlreadyErased as exc:  # erased by a concurrent request
+            raise Http404(str(exc)) from exc
+        return Response(OK)

@@ -1,0 +1,231 @@
+"""manage.py import_customers (DESIGN §8), on both databases."""
+
+import csv
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from customers.models import ConsentEvent, Customer
+from customers.tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def run(path, *args):
+    out = StringIO()
+    call_command("import_customers", str(path), "--organisation", "acme", *args, stdout=out)
+    return out.getvalue()
+
+
+def write(tmp_path, text, name="customers.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def report(path):
+    with open(f"{path}.rejects.csv", encoding="utf-8") as f:
+        return [(int(r["line"]), r["reason"]) for r in csv.DictReader(f)]
+
+
+def customers(organisation):
+    return Customer.objects.for_organisation(organisation).order_by("id")
+
+
+@pytest.fixture
+def good_file(tmp_path, organisation):
+    return write(
+        tmp_path,
+        "email,phone,correlation_id,locale,first_name,last_name,tier\n"
+        "Ada@Example.com,(202) 555-0143,loyal-1,en-GB,Ada,Lovelace,gold\n"
+        ",+442071838750,,,Grace,Hopper,\n"
+        ",,loyal-3,de-DE,Emmy,,silver\n",
+    )
+
+
+def test_it_creates_customers_from_the_documented_columns(good_file, organisation):
+    assert "created 3, updated 0, unchanged 0, rejected 0." in run(good_file)
+    ada, grace, emmy = customers(organisation)
+    assert (ada.email, ada.email_key, ada.phone, ada.correlation_id, ada.locale) == (
+        "Ada@Example.com",
+        "ada@example.com",
+        "+12025550143",
+        "loyal-1",
+        "en-GB",
+    )
+    assert (ada.first_name, ada.last_name, ada.data_fields) == ("Ada", "Lovelace", {"tier": "gold"})
+    assert (grace.email, grace.phone, grace.data_fields) == (None, "+442071838750", {})
+    assert (emmy.correlation_id, emmy.locale, emmy.last_name) == ("loyal-3", "de-DE", "")
+
+
+def test_a_rerun_is_idempotent(good_file, organisation):
+    run(good_file)
+    assert "created 0, updated 0, unchanged 3, rejected 0." in run(good_file)
+    assert customers(organisation).count() == 3
+    assert ConsentEvent.objects.count() == 3
+
+
+def test_it_updates_existing_customers_by_email_correlation_id_or_phone(tmp_path, organisation):
+    by_email = CustomerFactory(organisation=organisation, email="ada@example.com", locale="en")
+    by_corr = CustomerFactory(organisation=organisation, email=None, correlation_id="loyal-3")
+    by_phone = CustomerFactory(organisation=organisation, email=None, phone="+442071838750")
+    path = write(
+        tmp_path,
+        "email,phone,correlation_id,locale,first_name\n"
+        "ADA@example.com,,,en-GB,\n"
+        ",,loyal-3,,Emmy\n"
+        ",020 7183 8750,,fr,\n",
+    )
+    organisation.phone_region = "GB"
+    organisation.save()
+    assert "created 0, updated 3, unchanged 0, rejected 0." in run(path)
+    by_email.refresh_from_db()
+    by_corr.refresh_from_db()
+    by_phone.refresh_from_db()
+    assert (by_email.locale, by_email.email, by_email.first_name) == (
+        "en-GB",
+        "ada@example.com",
+        "Jo",
+    )
+    assert by_corr.first_name == "Emmy"
+    assert by_phone.locale == "fr"
+
+
+def test_blank_cells_keep_stored_values_and_data_fields_merge(tmp_path, organisation):
+    customer = CustomerFactory(
+        organisation=organisation, email="ada@example.com", data_fields={"a": "1", "b": "2"}
+    )
+    path = write(tmp_path, "email,first_name,b,c\nada@example.com,,3,4\n")
+    run(path)
+    customer.refresh_from_db()
+    assert customer.first_name == "Jo"
+    assert customer.data_fields == {"a": "1", "b": "3", "c": "4"}
+
+
+def test_each_changed_customer_gets_one_ledger_event_naming_the_file(tmp_path, organisation):
+    CustomerFactory(organisation=organisation, email="ada@example.com", locale="en")
+    path = write(
+        tmp_path, "email,locale\nada@example.com,en-GB\nnew@example.com,fr\nsame@example.com,\n"
+    )
+    CustomerFactory(organisation=organisation, email="same@example.com")
+    run(path)
+    events = {
+        e.customer.email: e for e in ConsentEvent.objects.select_related("customer").order_by("id")
+    }
+    assert set(events) == {"ada@example.com", "new@example.com"}
+    assert (events["ada@example.com"].target, events["ada@example.com"].new_value) == (
+        "updated",
+        ["locale"],
+    )
+    assert (events["new@example.com"].target, events["new@example.com"].new_value) == (
+        "created",
+        ["email", "locale"],
+    )
+    assert {e.source for e in events.values()} == {"import"}
+    assert events["new@example.com"].source_detail == "import_customers: customers.csv"
+
+
+def test_bad_rows_are_reported_with_line_numbers_and_good_rows_kept(tmp_path, organisation):
+    path = write(
+        tmp_path,
+        "email,phone,correlation_id,locale\n"
+        "good@example.com,,,en\n"
+        "not-an-email,,,\n"
+        "x@example.com,12,,\n"
+        "y@example.com,,,english\n"
+        ",,,en\n"
+        "z@example.com,,loyal-1,\n"
+        "w@example.com,,loyal-1,\n",
+    )
+    output = run(path)
+    assert "created 2, updated 0, unchanged 0, rejected 5." in output
+    assert [line for line, _ in report(path)] == [3, 4, 5, 6, 8]
+    reasons = dict(report(path))
+    assert reasons[3].startswith("email:")
+    assert reasons[4].startswith("phone:")
+    assert reasons[5].startswith("locale:")
+    assert reasons[6].startswith("A customer needs at least one of")
+    assert reasons[8] == "correlation_id: also given to another customer on line 7."
+    assert sorted(customers(organisation).values_list("email", flat=True)) == [
+        "good@example.com",
+        "z@example.com",
+    ]
+
+
+def test_a_correlation_id_owned_by_another_customer_is_rejected(tmp_path, organisation):
+    CustomerFactory(organisation=organisation, email="owner@example.com", correlation_id="c-1")
+    path = write(tmp_path, "email,correlation_id\nthief@example.com,c-1\nok@example.com,c-2\n")
+    assert "created 1, updated 0, unchanged 0, rejected 1." in run(path)
+    assert report(path) == [(2, "correlation_id: already used by another customer.")]
+
+
+def test_a_later_line_for_the_same_customer_wins(tmp_path, organisation):
+    path = write(tmp_path, "email,locale\nada@example.com,en\nADA@example.com,fr\n")
+    run(path)
+    assert customers(organisation).get().locale == "fr"
+    assert report(path) == [(2, "Superseded by line 3 (same customer).")]
+
+
+def test_a_dry_run_writes_nothing(good_file, organisation):
+    output = run(good_file, "--dry-run")
+    assert output.startswith("Dry run, nothing written: would have created 3")
+    assert not customers(organisation).exists()
+    assert not ConsentEvent.objects.exists()
+
+
+def test_it_reads_json_lines(tmp_path, organisation):
+    path = write(
+        tmp_path,
+        json.dumps({"email": "ada@example.com", "locale": "en", "score": 5})
+        + "\n"
+        + json.dumps({"email": 7})
+        + "\n",
+        name="customers.jsonl",
+    )
+    assert "created 1, updated 0, unchanged 0, rejected 1." in run(path)
+    assert customers(organisation).get().data_fields == {"score": 5}
+
+
+def test_another_organisations_customer_is_not_touched(tmp_path, organisation, other_organisation):
+    theirs = CustomerFactory(organisation=other_organisation, email="ada@example.com", locale="en")
+    run(write(tmp_path, "email,locale\nada@example.com,fr\n"))
+    theirs.refresh_from_db()
+    assert theirs.locale == "en"
+    assert customers(organisation).get().locale == "fr"
+
+
+def test_an_unknown_organisation_is_refused(good_file):
+    with pytest.raises(CommandError, match="No organisation"):
+        call_command("import_customers", str(good_file), "--organisation", "nope")
+
+
+def test_a_file_with_10000_rows_imports(tmp_path, organisation):
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as f:
+        f.write("email,correlation_id,locale,first_name,segment\n")
+        for i in range(10_000):
+            f.write(f"c{i}@example.com,corr-{i},en-US,Name{i},s{i % 7}\n")
+    assert "created 10000, updated 0, unchanged 0, rejected 0." in run(path, "--batch-size", "3000")
+    assert customers(organisation).count() == 10_000
+    assert ConsentEvent.objects.filter(kind="customer.profile").count() == 10_000
+    assert "created 0, updated 0, unchanged 10000, rejected 0." in run(path)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_on_postgresql_a_batch_is_copied_and_upserted_in_constant_queries(
+    tmp_path, organisation, django_assert_max_num_queries
+):
+    path = tmp_path / "batch.csv"
+    with path.open("w", encoding="utf-8") as f:
+        f.write("email,correlation_id\n")
+        for i in range(3000):
+            f.write(f"c{i}@example.com,corr-{i}\n")
+    # 1 the organisation; per batch: 2-3 savepoints of the batch's and the service's atomic
+    # blocks, 4-5 jit and synchronous_commit off, 6-7 drop + create the stage (the COPY is not
+    # counted), 8 set aside correlation conflicts, 9 the upsert with its ledger events,
+    # 10-11 release the savepoints.
+    with django_assert_max_num_queries(11):
+        assert "created 3000" in run(path, "--batch-size", "3000")
