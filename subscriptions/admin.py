@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.http import Http404
 from django.utils import timezone
 
-from customers.admin import attach_customer_inline
+from customers.admin import ReadOnlyAdminMixin, attach_customer_inline
 from customers.admin_base import (
     OrganisationScopedAdmin,
     ScopedInline,
@@ -144,7 +144,7 @@ class ChannelSubscriptionAdmin(OrganisationScopedAdmin):
         )
 
 
-class ChannelSubscriptionInline(ScopedInline, admin.TabularInline):
+class ChannelSubscriptionInline(ReadOnlyAdminMixin, ScopedInline, admin.TabularInline):
     """Channel subscriptions on the customer page (read-only: change them on their own page)."""
 
     model = ChannelSubscription
@@ -154,15 +154,6 @@ class ChannelSubscriptionInline(ScopedInline, admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = "Channel subscriptions (email LOYALTY, SMS default)"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 attach_customer_inline(ChannelSubscriptionInline)

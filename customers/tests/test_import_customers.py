@@ -1,8 +1,6 @@
 """manage.py import_customers (DESIGN §8), on both databases."""
 
-import csv
 import json
-from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,25 +8,20 @@ from django.db import connection
 
 from customers.models import ConsentEvent, Customer
 from customers.tests.factories import CustomerFactory
+from customers.tests.importing import rejected_rows, run_import, write_file
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
 def run(path, *args):
-    out = StringIO()
-    call_command("import_customers", str(path), "--organisation", "acme", *args, stdout=out)
-    return out.getvalue()
+    return run_import("import_customers", path, *args)
 
 
 def write(tmp_path, text, name="customers.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(tmp_path, name, text)
 
 
-def report(path):
-    with open(f"{path}.rejects.csv", encoding="utf-8") as f:
-        return [(int(r["line"]), r["reason"]) for r in csv.DictReader(f)]
+report = rejected_rows
 
 
 def customers(organisation):

@@ -1,13 +1,11 @@
 """manage.py import_email_logs (DESIGN §8): CSV and JSON Lines, keyed by log id."""
 
-import csv
 import json
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from customers.tests.factories import CustomerFactory
+from customers.tests.importing import rejected_rows, run_import, write_file
 from emaillogs.models import EmailLog
 
 pytestmark = pytest.mark.django_db
@@ -19,20 +17,14 @@ HEADER = (
 
 
 def run(path, *args):
-    out = StringIO()
-    call_command("import_email_logs", str(path), "--organisation", "acme", *args, stdout=out)
-    return out.getvalue()
+    return run_import("import_email_logs", path, *args)
 
 
 def write(tmp_path, text, name="logs.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(tmp_path, name, text)
 
 
-def report(path):
-    with open(f"{path}.rejects.csv", encoding="utf-8") as f:
-        return [(int(r["line"]), r["reason"]) for r in csv.DictReader(f)]
+report = rejected_rows
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
-import csv
 import uuid
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from customers.models import ConsentEvent
 from customers.normalisation import address_key
 from customers.tests.factories import CustomerFactory
+from customers.tests.importing import rejected_rows, run_import, write_file
 from optout.models import CommunicationStatus
 from optout.tests.factories import CommunicationStatusFactory, DepartmentFactory
 
@@ -17,22 +15,14 @@ HEADER = "department,communication_type,communication_value,ok_to_communicate,ev
 
 
 def run(path, *args):
-    out = StringIO()
-    call_command(
-        "import_optouts", str(path), "--organisation", "acme", "--no-progress", *args, stdout=out
-    )
-    return out.getvalue()
+    return run_import("import_optouts", path, *args)
 
 
 def write(tmp_path, text, name="optouts.csv"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(tmp_path, name, text)
 
 
-def rejects(path):
-    with open(f"{path}.rejects.csv", encoding="utf-8") as f:
-        return [(row["line"], row["reason"]) for row in csv.DictReader(f)]
+rejects = rejected_rows
 
 
 def test_it_imports_statuses_with_normalised_values_and_ledger(tmp_path, department):
@@ -105,13 +95,13 @@ def test_bad_rows_are_rejected_with_their_reason(tmp_path, department, other_org
     )
     assert "created 1, updated 0, unchanged 0, rejected 7." in run(path)
     reasons = dict(rejects(path))
-    assert "communication_type" in reasons["2"]
-    assert "communication_value" in reasons["3"]
-    assert "ok_to_communicate" in reasons["4"]
-    assert "event" in reasons["5"]
-    assert "department" in reasons["6"]
-    assert reasons["7"] == "customer_uuid: no such customer."
-    assert "customer_uuid" in reasons["8"]
+    assert "communication_type" in reasons[2]
+    assert "communication_value" in reasons[3]
+    assert "ok_to_communicate" in reasons[4]
+    assert "event" in reasons[5]
+    assert "department" in reasons[6]
+    assert reasons[7] == "customer_uuid: no such customer."
+    assert "customer_uuid" in reasons[8]
 
 
 def test_a_dry_run_writes_nothing(tmp_path, department):

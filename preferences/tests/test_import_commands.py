@@ -1,14 +1,12 @@
 """import_preferences and import_optins on the shared import framework."""
 
-import csv
 from datetime import UTC, datetime
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from customers.models import ConsentEvent
 from customers.tests.factories import CustomerFactory
+from customers.tests.importing import rejected_rows, run_import
 from preferences.models import Preference, PreferenceOptIn
 
 from .factories import CategoryFactory, PreferenceFactory, PreferenceOptInFactory
@@ -17,14 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def run(command, path, *args):
-    out = StringIO()
-    call_command(command, str(path), "--organisation", "acme", "--no-progress", *args, stdout=out)
-    return out.getvalue()
+    return run_import(command, path, *args)
 
 
-def rejects(path):
-    with open(f"{path}.rejects.csv", encoding="utf-8") as f:
-        return [(row["line"], row["reason"]) for row in csv.DictReader(f)]
+rejects = rejected_rows
 
 
 # import_preferences -----------------------------------------------------------------------------
@@ -95,7 +89,7 @@ def test_import_preferences_rejects_bad_rows(tmp_path, organisation, other_organ
     )
     output = run("import_preferences", path)
     assert "created 0, updated 0, unchanged 0, rejected 8." in output
-    assert sorted(line for line, _ in rejects(path)) == ["2", "3", "4", "5", "6", "7", "8", "9"]
+    assert sorted(line for line, _ in rejects(path)) == [2, 3, 4, 5, 6, 7, 8, 9]
     theirs.refresh_from_db()
     assert theirs.public_name != "Stolen"
 
@@ -190,5 +184,5 @@ def test_import_optins_rejects_unknown_and_foreign(tmp_path, optin_setup, other_
     )
     output = run("import_optins", path)
     assert "created 1, updated 0, unchanged 0, rejected 6." in output
-    assert sorted(line for line, _ in rejects(path)) == ["2", "3", "4", "5", "6", "7"]
+    assert sorted(line for line, _ in rejects(path)) == [2, 3, 4, 5, 6, 7]
     assert PreferenceOptIn.objects.count() == 1

@@ -1,13 +1,12 @@
 """manage.py import_suppressions (columns email, reason, date_removed)."""
 
 from datetime import UTC, datetime
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from customers.models import ConsentEvent
 from customers.tests.factories import CustomerFactory
+from customers.tests.importing import run_import
 from subscriptions.models import Suppression
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +23,7 @@ CSV = (
 
 
 def run(path, organisation, *args):
-    out = StringIO()
-    call_command(
-        "import_suppressions", str(path), "--organisation", organisation.slug, *args, stdout=out
-    )
-    return out.getvalue()
+    return run_import("import_suppressions", path, *args, organisation=organisation.slug)
 
 
 @pytest.fixture
