@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 
 from . import services
-from .admin_base import OrganisationScopedAdmin, admin_provenance
+from .admin_base import OrganisationScopedAdmin, admin_organisation, admin_provenance
 from .models import ApiToken, ConsentEvent, Customer, Membership, Organisation
 from .normalisation import InvalidPhoneNumber, normalise_email, normalise_phone
 
@@ -126,6 +126,15 @@ class CustomerAdmin(OrganisationScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # customers are erased (the action below), never deleted
+
+    def save_model(self, request, obj, form, change):
+        if not change and not obj.organisation_id:
+            obj.organisation = admin_organisation(request)
+        services.customer_save(
+            customer=obj,
+            changed_fields=form.changed_data,
+            provenance=admin_provenance(request, "admin: edit customer"),
+        )
 
     @admin.action(description="Erase personal data of selected customers")
     def erase_customers(self, request, queryset):

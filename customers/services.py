@@ -115,6 +115,21 @@ def customer_create_or_update(
     return customer, created
 
 
+@transaction.atomic
+def customer_save(*, customer: Customer, changed_fields: Iterable[str], provenance: Provenance):
+    """Save a customer edited as a whole (the admin's form), recording which fields changed."""
+    created = customer._state.adding
+    customer.save()
+    changed = sorted(changed_fields)
+    if created or changed:
+        record_change(
+            organisation=customer.organisation_id,
+            change=profile_change(customer_id=customer.pk, created=created, fields=changed),
+            provenance=provenance,
+        )
+    return customer
+
+
 class CustomerAlreadyErased(Exception):
     pass
 

@@ -140,3 +140,29 @@ def test_staff_see_only_their_organisations_api_users(
     ApiUserFactory(username="theirs", membership__organisation=other_organisation)
     page = staff_client.get(reverse("admin:customers_membership_changelist")).content.decode()
     assert "ours" in page and "theirs" not in page
+
+
+def test_editing_a_customer_records_which_fields_changed(staff_client, organisation):
+    customer = CustomerFactory(organisation=organisation, email="edit.me@example.com")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    form = staff_client.get(url).context["adminform"].form
+    data = {**{k: v for k, v in form.initial.items() if v is not None}, "locale": "de-DE"}
+    # What the page renders: callable defaults come with a hidden initial value.
+    data["data_fields"] = data["initial-data_fields"] = "{}"
+    data.update(
+        {
+            f"{prefix}-{key}": value
+            for prefix in _inline_prefixes(staff_client.get(url))
+            for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+        }
+    )
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.locale == "de-DE"
+    event = ConsentEvent.objects.get(kind="customer.profile")
+    assert (event.target, event.new_value, event.source) == ("updated", ["locale"], "admin")
+
+
+def _inline_prefixes(response):
+    return [formset.formset.prefix for formset in response.context["inline_admin_formsets"]]
