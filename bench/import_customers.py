@@ -121,8 +121,8 @@ def main() -> None:
         "",
         f"`bench/import_customers.py`, run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on "
         f"{os.cpu_count()} cores ({platform.machine()}), Python {platform.python_version()}, "
-        "PostgreSQL on loopback. **The machine was shared with other engineers' test runs "
-        "during the measurement, so the figures are noisy (likely pessimistic).**",
+        f"PostgreSQL on loopback; load average {os.getloadavg()[0]:.1f} when the run ended "
+        "(anything else running on the machine makes the figures pessimistic).",
         "",
         "## import_customers, 1 file, same run",
         "",

@@ -105,23 +105,27 @@ RETURNING s.pos
 """
 
 
+# One round trip per batch. For this transaction only: JIT would compile the upsert anew for every
+# batch (its estimated cost is high, its run time short), and an import re-run after a crash is
+# idempotent, so a batch's commit need not wait for the WAL flush. The staging table lives as long
+# as the connection and is emptied at every commit (and here, for imports in one transaction).
+_PREPARE_BATCH = f"""
+SET LOCAL jit = off;
+SET LOCAL synchronous_commit = off;
+CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+    pos integer, email text, email_key text, phone text, correlation_id text, first_name text,
+    last_name text, locale text, data_fields jsonb
+) ON COMMIT DELETE ROWS;
+TRUNCATE {STAGE};
+"""
+
+
 def upsert_email_rows(organisation, rows, provenance, result) -> None:
     """Upsert email-keyed rows (distinct email keys) through COPY and one set-based statement."""
     from django.utils import timezone
 
     with connection.cursor() as cursor:
-        # For this import's transaction only: JIT would compile the upsert anew for every batch
-        # (its estimated cost is high, its run time short), and an import re-run after a crash
-        # is idempotent, so a batch's commit need not wait for the WAL flush.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-        # ON COMMIT DROP: nothing stays behind, even when a batch fails.
-        cursor.execute(
-            f"CREATE TEMP TABLE {STAGE} (pos integer, email text, email_key text, phone text,"
-            " correlation_id text, first_name text, last_name text, locale text,"
-            " data_fields jsonb) ON COMMIT DROP"
-        )
+        cursor.execute(_PREPARE_BATCH)
         with cursor.cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
             for pos, row in enumerate(rows):
                 copy.write_row(

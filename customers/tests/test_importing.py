@@ -39,11 +39,20 @@ class NamesImport(ImportCommand):
         return counts
 
 
-def run(path, *args):
+class NamesImportReadingAhead(NamesImport):
+    parse_in_background = True
+
+
+@pytest.fixture(params=[NamesImport, NamesImportReadingAhead], ids=["inline", "read-ahead"])
+def command(request):
+    return request.param
+
+
+def run(path, *args, command=NamesImport):
     from io import StringIO
 
     out = StringIO()
-    call_command(NamesImport(), str(path), "--organisation", "acme", *args, stdout=out)
+    call_command(command(), str(path), "--organisation", "acme", *args, stdout=out)
     return out.getvalue()
 
 
@@ -67,8 +76,8 @@ def read_report(path):
         return list(csv.DictReader(f))
 
 
-def test_it_imports_good_rows_and_reports_bad_ones_with_line_numbers(csv_file):
-    output = run(csv_file, "--batch-size", "2")
+def test_it_imports_good_rows_and_reports_bad_ones_with_line_numbers(command, csv_file):
+    output = run(csv_file, "--batch-size", "2", command=command)
     assert "created 2, updated 0, unchanged 0, rejected 2." in output
     assert sorted(Customer.objects.values_list("email", flat=True)) == [
         "ada@example.com",
@@ -82,28 +91,28 @@ def test_it_imports_good_rows_and_reports_bad_ones_with_line_numbers(csv_file):
     assert json.loads(report[0]["record"]) == {"email": "not-an-email", "first_name": "Bob"}
 
 
-def test_a_dry_run_counts_but_writes_nothing(csv_file):
-    output = run(csv_file, "--dry-run")
+def test_a_dry_run_counts_but_writes_nothing(command, csv_file):
+    output = run(csv_file, "--dry-run", command=command)
     assert output.startswith("Dry run, nothing written: would have created 2")
     assert not Customer.objects.exists()
 
 
-def test_strict_aborts_the_whole_import_on_a_bad_row(csv_file):
+def test_strict_aborts_the_whole_import_on_a_bad_row(command, csv_file):
     with pytest.raises(CommandError, match="Line 3"):
-        run(csv_file, "--strict")
+        run(csv_file, "--strict", "--batch-size", "1", command=command)
     assert not Customer.objects.exists()
 
 
-def test_a_rerun_is_idempotent(csv_file):
-    run(csv_file)
-    assert "created 0, updated 2" in run(csv_file)
+def test_a_rerun_is_idempotent(command, csv_file):
+    run(csv_file, command=command)
+    assert "created 0, updated 2" in run(csv_file, command=command)
     assert Customer.objects.count() == 2
 
 
-def test_it_reads_json_lines(tmp_path, organisation):
+def test_it_reads_json_lines(command, tmp_path, organisation):
     path = tmp_path / "people.jsonl"
     path.write_text('{"email": "ada@example.com"}\n{"email": 5\n["x"]\n{"nickname": "x"}\n')
-    assert "created 1, updated 0, unchanged 0, rejected 3." in run(path)
+    assert "created 1, updated 0, unchanged 0, rejected 3." in run(path, command=command)
     assert [r["line"] for r in read_report(path)] == ["2", "3", "4"]
 
 
@@ -123,10 +132,10 @@ def test_it_refuses_an_unknown_organisation(csv_file):
         call_command(NamesImport(), str(csv_file), "--organisation", "nope")
 
 
-def test_a_row_with_the_wrong_number_of_cells_is_rejected(tmp_path, organisation):
+def test_a_row_with_the_wrong_number_of_cells_is_rejected(command, tmp_path, organisation):
     path = tmp_path / "ragged.csv"
     path.write_text("email,first_name\nada@example.com,Ada,extra\n")
-    assert "rejected 1." in run(path)
+    assert "rejected 1." in run(path, command=command)
 
 
 @pytest.mark.parametrize(
@@ -158,3 +167,10 @@ def test_times_as_unix_seconds_or_iso_8601(value, iso):
 def test_a_bad_time_is_rejected():
     with pytest.raises(RowRejected):
         parse_time("yesterday", "modified")
+
+
+def test_an_error_while_reading_ahead_reaches_the_command(tmp_path, organisation):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"email,first_name\nada@example.com,Ad\xe9le\n")
+    with pytest.raises(CommandError, match="not UTF-8"):
+        run(path, command=NamesImportReadingAhead)

@@ -16,8 +16,11 @@ class Command(ImportCommand):
     )
     columns = FIELDS
     extra_columns_allowed = True
-    # Large batches: one COPY and one upsert statement per batch on PostgreSQL.
-    default_batch_size = 10000
+    # One COPY and one upsert statement per batch on PostgreSQL. Measured on 240,000 rows:
+    # 2,500 → 16.9 s, 5,000 → 15.9 s, 10,000 → 17.9 s, 25,000 → 39.7 s.
+    default_batch_size = 5000
+    # parse_record only validates text: it never touches the database.
+    parse_in_background = True
 
     def parse_record(self, data, context):
         row = services.CustomerRow()
