@@ -14,13 +14,13 @@ and writes the figures, with peak RSS of each import process, to bench/RESULTS.m
 
 import argparse
 import os
-import platform
 import random
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from results import machine_line, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -117,14 +117,9 @@ def main() -> None:
     ratio = first_seconds / copy_seconds
     verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
     lines = [
-        "# Benchmark results",
-        "",
-        f"`bench/import_customers.py`, run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on "
-        f"{os.cpu_count()} cores ({platform.machine()}), Python {platform.python_version()}, "
-        f"PostgreSQL on loopback; load average {os.getloadavg()[0]:.1f} when the run ended "
-        "(anything else running on the machine makes the figures pessimistic).",
-        "",
         "## import_customers, 1 file, same run",
+        "",
+        machine_line("import_customers.py"),
         "",
         f"File: {options.rows:,} rows, {size_mb:.0f} MB CSV (every row an email, a locale, first "
         "and last name and one extra column going into data fields; 1 row in 4 a phone number, "
@@ -157,7 +152,7 @@ def main() -> None:
         "into an unindexed table.",
         "",
     ]
-    (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    write_section("import_customers", "\n".join(lines))
     print("\n".join(lines))
 
 

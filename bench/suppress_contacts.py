@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/consent_bench")
 os.environ.setdefault("API_RATE_LIMIT", "0")
@@ -30,6 +31,8 @@ def psql(sql):
 
 
 def main(runs: int = 3) -> None:
+    from results import machine_line, write_section
+
     psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
     psql(f"CREATE DATABASE {DB_NAME}")
     import django
@@ -74,11 +77,21 @@ def main(runs: int = 3) -> None:
 
     connections.close_all()
     psql(f"DROP DATABASE {DB_NAME}")
+    lines = [
+        "## suppress-contacts, 10,000 items per call (target ≤ 1 s)",
+        "",
+        machine_line("suppress_contacts.py"),
+        "",
+        "| case | median | runs |",
+        "|---|---:|---|",
+    ]
     for case, times in results.items():
-        print(
-            f"suppress-contacts, 10,000 items, {case}: median {statistics.median(times):.0f} ms "
-            f"(runs: {', '.join(f'{t:.0f}' for t in times)})"
-        )
+        median = statistics.median(times)
+        runs_text = ", ".join(f"{t:.0f} ms" for t in times)
+        print(f"suppress-contacts, 10,000 items, {case}: median {median:.0f} ms ({runs_text})")
+        verdict = "met" if median <= 1000 else "NOT met"
+        lines.append(f"| {case} | {median:.0f} ms ({verdict}) | {runs_text} |")
+    write_section("suppress_contacts", "\n".join(lines))
 
 
 if __name__ == "__main__":
