@@ -9,7 +9,9 @@
 import base64
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from customers.tests.factories import API_PASSWORD, ApiUserFactory, OrganisationFactory
@@ -35,6 +37,19 @@ def basic_auth_header(username: str, password: str = API_PASSWORD) -> str:
 def client_for(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username))
+    return client
+
+
+def staff_user_of(organisation, *app_labels):
+    """A staff user of `organisation` allowed everything in these apps' admin screens."""
+    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=app_labels))
+    return user
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
     return client
 
 

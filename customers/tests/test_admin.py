@@ -1,10 +1,10 @@
 """Admin screens: tenancy for staff, read-only ledger, exact identifier search, erasure."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from conftest import logged_in, staff_user_of
 from customers.models import ConsentEvent, Customer
 from customers.tests.factories import (
     ApiUserFactory,
@@ -18,11 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(organisation):
-    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="customers"))
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in(staff_user_of(organisation, "customers"))
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 
-from customers.tests.factories import ApiUserFactory, CustomerFactory
+from conftest import logged_in, staff_user_of
+from customers.tests.factories import CustomerFactory
 from emaillogs.tests.factories import EmailLogFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,13 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(organisation):
-    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["customers", "emaillogs"])
-    )
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in(staff_user_of(organisation, "customers", "emaillogs"))
 
 
 @pytest.fixture

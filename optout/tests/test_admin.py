@@ -1,12 +1,10 @@
 """Admin screens of departments, communication statuses (with ledger history) and messages."""
 
 import pytest
-from django.contrib.auth.models import Permission
-from django.test import Client
 from django.urls import reverse
 
+from conftest import logged_in, staff_user_of
 from customers.models import ConsentEvent
-from customers.tests.factories import ApiUserFactory
 from optout.models import CommunicationStatus, Department
 from optout.tests.factories import CommunicationStatusFactory, DepartmentFactory
 from optout.tests.test_optoutstatus import body, post, sms
@@ -18,13 +16,7 @@ CHANGELIST = "admin:optout_communicationstatus_changelist"
 
 @pytest.fixture
 def staff_client(organisation):
-    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["optout", "customers"])
-    )
-    client = Client()
-    client.force_login(user)
-    return client
+    return logged_in(staff_user_of(organisation, "optout", "customers"))
 
 
 def changelist(client, **params):

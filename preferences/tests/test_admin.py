@@ -2,12 +2,12 @@
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Permission
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 
+from conftest import logged_in, staff_user_of
 from customers.models import ConsentEvent, Customer
-from customers.tests.factories import ApiUserFactory, CustomerFactory
+from customers.tests.factories import CustomerFactory
 from preferences.admin import CustomerPreferenceOptInInline
 from preferences.models import Preference, PreferenceOptIn
 
@@ -19,18 +19,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_user(organisation):
-    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["preferences", "customers"])
-    )
-    return user
+    return staff_user_of(organisation, "preferences", "customers")
 
 
 @pytest.fixture
 def staff_client(staff_user):
-    client = Client()
-    client.force_login(staff_user)
-    return client
+    return logged_in(staff_user)
 
 
 def children(category):

@@ -2,16 +2,16 @@
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Permission
 from django.core import mail
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.urls import reverse
 
+from conftest import logged_in, staff_user_of
 from customers.api.v2_contact import v2_contacts
 from customers.ledger import Provenance
 from customers.models import ConsentEvent, Customer
 from customers.services import customer_erase
-from customers.tests.factories import ApiUserFactory, CustomerFactory
+from customers.tests.factories import CustomerFactory
 from subscriptions.admin import ChannelSubscriptionInline
 from subscriptions.models import ChannelSubscription, Suppression
 from subscriptions.tests.factories import ChannelSubscriptionFactory, SuppressionFactory
@@ -23,18 +23,12 @@ CHANGELIST = "admin:subscriptions_suppression_changelist"
 
 @pytest.fixture
 def staff_user(organisation):
-    user = ApiUserFactory(membership__organisation=organisation, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["subscriptions", "customers"])
-    )
-    return user
+    return staff_user_of(organisation, "subscriptions", "customers")
 
 
 @pytest.fixture
 def staff_client(staff_user):
-    client = Client()
-    client.force_login(staff_user)
-    return client
+    return logged_in(staff_user)
 
 
 def test_staff_see_only_their_organisations_suppressions(
