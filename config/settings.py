@@ -183,7 +183,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Consent and preference service",
     "DESCRIPTION": (
         "One consent model served in five vendor dialects at their documented paths, "
-        "plus the service's own API under /api/v1/."
+        "plus the service's own API under /consent/v1/."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

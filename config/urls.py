@@ -21,7 +21,7 @@ urlpatterns = [
 ]
 for app_urls in APPS:
     urlpatterns += [
-        path("api/v1/", include(app_urls.api_v1_urlpatterns)),
+        path("consent/v1/", include(app_urls.consent_v1_urlpatterns)),
         # Vendor dialects, at their documented paths (no trailing slash, never a redirect).
         path("", include(app_urls.dialect_urlpatterns)),
     ]

@@ -2,8 +2,8 @@ from django.urls import path
 
 from .api import customers_dialect, service
 
-# The service's own API (DESIGN §5), mounted under /api/v1/.
-api_v1_urlpatterns = [
+# The service's own API (DESIGN §5), mounted under /consent/v1/.
+consent_v1_urlpatterns = [
     path(
         "customers/<str:customer_uuid>",
         service.CustomerDetailView.as_view(),

@@ -2,8 +2,8 @@ from django.urls import path
 
 from .api import optout
 
-# The service's own API (mounted under /api/v1/): nothing of this app yet.
-api_v1_urlpatterns: list = []
+# The service's own API (mounted under /consent/v1/): nothing of this app yet.
+consent_v1_urlpatterns: list = []
 
 # Seed 003 at its documented path (mounted at the site root).
 dialect_urlpatterns = [

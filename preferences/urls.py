@@ -2,10 +2,10 @@ from django.urls import path
 
 from .api import marketing_preferences, v2
 
-# Routes of this app: the service's own API (mounted under /api/v1/) and vendor dialect routes
+# Routes of this app: the service's own API (mounted under /consent/v1/) and vendor dialect routes
 # (mounted at the site root, at their documented paths). Path parameters carry the seeds' names
 # (customerId, contactIdentifier, …) so that the OpenAPI schema names them as the seeds do.
-api_v1_urlpatterns: list = []
+consent_v1_urlpatterns: list = []
 dialect_urlpatterns = [
     # Seed 000: customer marketing preferences.
     path(

@@ -3,8 +3,8 @@ from django.urls import path
 from . import pages
 from .api import loyalty, v2
 
-# The service's own API (mounted under /api/v1/): nothing of this app yet.
-api_v1_urlpatterns: list = []
+# The service's own API (mounted under /consent/v1/): nothing of this app yet.
+consent_v1_urlpatterns: list = []
 
 # Vendor dialect routes and hosted pages, mounted at the site root at their documented paths.
 dialect_urlpatterns = [

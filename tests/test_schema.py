@@ -19,7 +19,7 @@ def test_the_schema_endpoint_needs_no_credentials(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
-    assert "/api/v1/customers/{customer_uuid}" in schema["paths"]
+    assert "/consent/v1/customers/{customer_uuid}" in schema["paths"]
     assert {"basicAuth", "bearerAuth"} <= set(schema["components"]["securitySchemes"])
 
 

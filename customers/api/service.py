@@ -1,4 +1,4 @@
-"""The service's own API under /api/v1/ (DESIGN §5): customers and their consent history."""
+"""The service's own API under /consent/v1/ (DESIGN §5): customers and their consent history."""
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema

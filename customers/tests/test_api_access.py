@@ -95,7 +95,7 @@ def test_another_organisations_customer_cannot_be_erased(other_client, customer)
 
 
 def test_a_malformed_uuid_is_404(rw_client):
-    assert rw_client.get("/api/v1/customers/not-a-uuid").status_code == 404
+    assert rw_client.get("/consent/v1/customers/not-a-uuid").status_code == 404
 
 
 def test_it_remembers_basic_credentials_until_the_password_changes(rw_user, rw_client, customer):

@@ -25,7 +25,7 @@ def test_create_api_user_creates_the_organisation_and_a_working_login():
     organisation = Organisation.objects.get(slug="acme")
     customer = CustomerFactory(organisation=organisation)
     client = APIClient(HTTP_AUTHORIZATION=basic_auth_header("bot", "s3cret!x"))
-    assert client.get(f"/api/v1/customers/{customer.uuid}").status_code == 200
+    assert client.get(f"/consent/v1/customers/{customer.uuid}").status_code == 200
 
 
 def test_create_api_user_read_only_makes_a_read_only_user():
@@ -44,7 +44,7 @@ def test_create_api_user_token_prints_a_working_key_on_one_line():
     ]
     customer = CustomerFactory(organisation=Organisation.objects.get(slug="acme"))
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {key}")
-    assert client.get(f"/api/v1/customers/{customer.uuid}").status_code == 200
+    assert client.get(f"/consent/v1/customers/{customer.uuid}").status_code == 200
 
 
 def test_create_api_user_refuses_to_move_a_user_to_another_organisation():
@@ -69,4 +69,4 @@ def test_seed_demo_prints_logins_and_can_run_twice():
     assert organisation.customers.count() == 5
     client = APIClient(HTTP_AUTHORIZATION=basic_auth_header("demo-api", "demo-password-1"))
     customer = organisation.customers.first()
-    assert client.get(f"/api/v1/customers/{customer.uuid}").status_code == 200
+    assert client.get(f"/consent/v1/customers/{customer.uuid}").status_code == 200

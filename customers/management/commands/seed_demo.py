@@ -56,7 +56,7 @@ class Command(BaseCommand):
         out(f"Token:     {key}")
         customer = org.customers.filter(erased_at__isnull=True).order_by("pk").first()
         if customer is not None:
-            url = f"{base_url}/api/v1/customers/{customer.uuid}"
+            url = f"{base_url}/consent/v1/customers/{customer.uuid}"
             out(f"Try:       curl -u {organisation}-api:{password} {url}")
             out(f"           curl -H 'Authorization: Bearer {key}' {url}/consent-events")
 

@@ -1,0 +1,87 @@
+"""The one signer of links to the hosted pages, and the links a sender puts on outgoing mail.
+
+A token names the page it is for (one salt per page, so a token for one page is forged on
+another), the organisation and the customer. Tokens are timestamped; each page has its own
+lifetime (unsubscribe links must keep working for at least a year, preference-centre links for at
+least 30 days). Pages read a token with `read_link_token`, which tells a forged token (404) from
+an expired one (410).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+
+PREFERENCE_CENTRE = "preferences"
+UNSUBSCRIBE = "unsubscribe"
+
+# Page → how long its links work.
+LINK_LIFETIMES = {
+    PREFERENCE_CENTRE: timedelta(days=90),
+    UNSUBSCRIBE: timedelta(days=400),
+}
+_SALT_PREFIX = "consent.pages."
+
+
+class LinkForged(Exception):
+    """The token was not signed by us for this page (or is garbage): a 404 page."""
+
+
+class LinkExpired(Exception):
+    """The token was ours but is past its page's lifetime: a 410 page."""
+
+
+@dataclass(frozen=True)
+class LinkSubject:
+    organisation_id: int
+    customer_uuid: str
+
+
+def sign_link_token(page: str, *, organisation_id: int, customer_uuid) -> str:
+    """A signed, timestamped token for `page` naming the organisation and the customer."""
+    if page not in LINK_LIFETIMES:
+        raise ValueError(f"Unknown hosted page {page!r}.")
+    return signing.dumps(
+        {"o": organisation_id, "c": str(customer_uuid)}, salt=_SALT_PREFIX + page, compress=True
+    )
+
+
+def read_link_token(page: str, token: str) -> LinkSubject:
+    """Who a token for `page` names; LinkForged or LinkExpired otherwise."""
+    salt = _SALT_PREFIX + page
+    try:
+        payload = signing.loads(token, salt=salt, max_age=LINK_LIFETIMES[page])
+    except signing.SignatureExpired as exc:
+        raise LinkExpired from exc
+    except (signing.BadSignature, ValueError, TypeError, UnicodeError) as exc:
+        raise LinkForged from exc
+    try:
+        return LinkSubject(organisation_id=int(payload["o"]), customer_uuid=str(payload["c"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LinkForged from exc
+
+
+def page_url(page: str, token: str) -> str:
+    """The absolute URL of a hosted page, on SITE_URL (the pages live at /pages/<page>/<token>)."""
+    return f"{settings.SITE_URL}/pages/{page}/{token}"
+
+
+def customer_links(customer) -> dict:
+    """The links and headers a sender puts on a marketing email to `customer`.
+
+    `List-Unsubscribe` points at the unsubscribe page, which also accepts RFC 8058's one-click
+    POST (`List-Unsubscribe=One-Click`), announced by `List-Unsubscribe-Post`.
+    """
+    subject = {"organisation_id": customer.organisation_id, "customer_uuid": customer.uuid}
+    unsubscribe_url = page_url(UNSUBSCRIBE, sign_link_token(UNSUBSCRIBE, **subject))
+    return {
+        "preferenceCentreUrl": page_url(
+            PREFERENCE_CENTRE, sign_link_token(PREFERENCE_CENTRE, **subject)
+        ),
+        "unsubscribeUrl": unsubscribe_url,
+        "headers": {
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    }
