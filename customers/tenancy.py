@@ -29,3 +29,11 @@ def get_in_organisation_or_404(queryset, organisation, **lookups):
     except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         # ValidationError: UUIDField rejects a malformed UUID before the query runs.
         raise Http404(f"No {queryset.model._meta.verbose_name} matches the given query.") from exc
+
+
+class OutsideOrganisation(Http404):
+    """A service was handed an object of another organisation than the one it writes for.
+
+    Services check this whoever calls them (a view, the admin, a command). It is an Http404, so
+    every API dialect answers its 404; the admin shows it as a form error.
+    """
