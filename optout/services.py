@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import locking
 from customers.ledger import Change, Provenance, Source, record_changes
 from customers.models import Organisation
 from customers.normalisation import (
@@ -207,6 +208,17 @@ def _apply_items_once(*, department, items, event, update_type, provenance) -> A
     keys = {item.key for item in items}
     if len(keys) != len(items):
         raise ValueError("Items must name each address once.")
+    customer_ids = {item.customer_id for item in items if item.customer_id}
+    if customer_ids:
+        # Lock order as erasure's: customers, then their statuses. A customer erased meanwhile
+        # still gets the opt-out (it is never refused), but it is not linked to the tombstone.
+        live = locking.lock_customers(customer_ids)
+        items = [
+            item
+            if item.customer_id in live or not item.customer_id
+            else dataclasses.replace(item, customer_id=None)
+            for item in items
+        ]
     # Locks the rows this request changes, so concurrent writers of an address queue up. An
     # erased customer's address is found by its hashed form and gets its value back.
     forms = value_forms({value for _, value in keys})
