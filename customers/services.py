@@ -17,6 +17,7 @@ from .authentication import token_digest
 from .ledger import Change, Provenance, record_change, record_changes, redact_events_of
 from .models import ApiToken, Customer, Membership, Organisation, slug_validator
 from .normalisation import normalise_email
+from .tenancy import OutsideOrganisation
 
 # A BCP 47 tag as the seed uses them: language, optional script, optional region
 # ("en", "en-US", "de-DE", "zh-Hans-CN", "es-419"). Strict on purpose: no private use, no variants.
@@ -118,8 +119,13 @@ def customer_create_or_update(
 
 @transaction.atomic
 def customer_save(*, customer: Customer, changed_fields: Iterable[str], provenance: Provenance):
-    """Save a customer edited as a whole (the admin's form), recording which fields changed."""
+    """Save a customer edited as a whole (the admin's form), recording which fields changed.
+
+    A customer never moves to another organisation (OutsideOrganisation).
+    """
     created = customer._state.adding
+    if not created and "organisation" in changed_fields:
+        raise OutsideOrganisation("A customer cannot move to another organisation.")
     customer.save()
     changed = sorted(changed_fields)
     if created or changed:

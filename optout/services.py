@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from customers import locking
 from customers.ledger import Change, Provenance, Source, record_changes
-from customers.models import Organisation
+from customers.models import Customer, Organisation
 from customers.normalisation import (
     InvalidPhoneNumber,
     address_key,
     normalise_email,
     normalise_phone,
 )
+from customers.tenancy import require_in_organisation
 
 from .models import (
     ERASED_PREFIX,
@@ -212,7 +213,12 @@ def _apply_items_once(*, department, items, event, update_type, provenance) -> A
     if customer_ids:
         # Lock order as erasure's: customers, then their statuses. A customer erased meanwhile
         # still gets the opt-out (it is never refused), but it is not linked to the tombstone.
-        live = locking.lock_customers(customer_ids)
+        live = locking.lock_customers(customer_ids, organisation=department.organisation_id)
+        if len(live) != len(customer_ids):
+            # Erased, or of another organisation: the latter is refused whoever calls.
+            require_in_organisation(
+                department.organisation_id, *Customer.objects.filter(pk__in=customer_ids - live)
+            )
         items = [
             item
             if item.customer_id in live or not item.customer_id

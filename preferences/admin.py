@@ -8,12 +8,12 @@ on the consent ledger with admin provenance.
 from collections import defaultdict
 
 from django.contrib import admin, messages
-from django.forms.models import BaseInlineFormSet
 
 from customers.admin import attach_customer_inline
 from customers.admin_base import (
     OrganisationScopedAdmin,
     ScopedInline,
+    ScopedInlineFormSet,
     admin_organisation,
     admin_provenance,
 )
@@ -211,7 +211,7 @@ class PreferenceOptInAdmin(OrganisationScopedAdmin):
         self.message_user(request, f"Opted out {changed} state(s).", messages.SUCCESS)
 
 
-class CustomerOptInFormSet(BaseInlineFormSet):
+class CustomerOptInFormSet(ScopedInlineFormSet):
     """Saves the customer's states through the opt-in service (and so the ledger)."""
 
     admin_request = None

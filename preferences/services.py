@@ -20,7 +20,7 @@ from customers import locking
 from customers.ledger import Change, Provenance, record_changes
 from customers.locking import CustomerErased
 from customers.models import Customer, Organisation
-from customers.tenancy import OutsideOrganisation
+from customers.tenancy import OutsideOrganisation, require_in_organisation
 
 from .models import Preference, PreferenceOptIn
 
@@ -121,7 +121,9 @@ def preference_opt_ins_apply(
         raise PreferenceNotFound(f"No preference {missing[0]} in this organisation.")
     live = locking.lock_customers(customer_ids, organisation=organisation)
     if len(live) != len(customer_ids):
-        if not skip_erased:
+        missing = set(customer_ids) - live
+        foreign = Customer.objects.filter(pk__in=missing).exclude(organisation=organisation)
+        if not skip_erased or foreign.exists():
             raise CustomerErased("No customer matches the given query.")
         wanted = {key: item for key, item in wanted.items() if key[0] in live}
         customer_ids = sorted(live)
@@ -229,9 +231,10 @@ def _touch(category_id, now) -> None:
 def _check_category(organisation, *, is_preference: bool, category: Preference | None):
     if category is None:
         return
+    require_in_organisation(organisation, category)
     if not is_preference:
         raise PreferenceTreeError("A category cannot be placed inside another category.")
-    if category.is_preference or category.organisation_id != organisation.pk:
+    if category.is_preference:
         raise PreferenceTreeError(f"{category.pk} is not a preference category.")
 
 
