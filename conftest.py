@@ -17,6 +17,18 @@ from rest_framework.test import APIClient
 from customers.tests.factories import API_PASSWORD, ApiUserFactory, OrganisationFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres_only` tests skip, saying why, when the suite runs on SQLite."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://…)")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit counters and remembered Basic credentials must not leak between tests.
