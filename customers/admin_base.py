@@ -127,7 +127,8 @@ class OrganisationScopedAdmin(CsvExportMixin, admin.ModelAdmin):
         organisation = admin_organisation(request)
         if organisation is None:
             return queryset.none()
-        return queryset.filter(**{self.organisation_field: organisation})
+        # The primary key, so that the lookup works for "pk" (the organisation screen) too.
+        return queryset.filter(**{self.organisation_field: organisation.pk})
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))

@@ -1,4 +1,5 @@
 import contextlib
+import uuid
 
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -6,6 +7,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from customers.admin_base import OrganisationScopedAdmin, admin_organisation, admin_provenance
+from customers.admin_display import (
+    LedgerKindDisplay,
+    SummaryRow,
+    attach_customer_summary,
+    describe_ledger_kind,
+)
 
 from . import selectors, services
 from .models import CommunicationStatus, CommunicationType, Department, ProcessedMessage
@@ -163,3 +170,50 @@ class ProcessedMessageAdmin(OrganisationScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _department_names(organisation_id, targets) -> dict[str, str]:
+    """ "<department uuid>:<TYPE>" → "<department name>: <TYPE>"."""
+    uuids = {}
+    for target in targets:
+        department_uuid, _, kind = target.partition(":")
+        with contextlib.suppress(ValueError):
+            uuids[target] = (uuid.UUID(department_uuid), kind)
+    names = dict(
+        Department.objects.filter(
+            organisation_id=organisation_id, uuid__in=[value for value, _ in uuids.values()]
+        ).values_list("uuid", "name")
+    )
+    return {
+        target: f"{names[value]}: {kind}"
+        for target, (value, kind) in uuids.items()
+        if value in names
+    }
+
+
+def _opt_out_summary(customer) -> list[SummaryRow]:
+    """Each department's opt-out status for the customer's email and phone number."""
+    statuses = selectors.statuses_of_customer(customer)
+    return [
+        SummaryRow(
+            section="Opt-out status by department",
+            item=f"{status.department.name}: {status.communication_type} "
+            f"{status.communication_value}",
+            state="ok to communicate" if status.ok_to_communicate else "opted out",
+            since=status.updated_at,
+            ledger=("optout.status", f"{status.department.uuid}:{status.communication_type}"),
+            blocks=not status.ok_to_communicate,
+        )
+        for status in statuses
+    ]
+
+
+describe_ledger_kind(
+    "optout.status",
+    LedgerKindDisplay(
+        "Opt-out status",
+        {True: "ok to communicate", False: "opted out"},
+        target_names=_department_names,
+    ),
+)
+attach_customer_summary(_opt_out_summary)

@@ -87,7 +87,8 @@ def test_the_customer_page_shows_its_consent_history(staff_client, organisation)
     page = staff_client.get(
         reverse("admin:customers_customer_change", args=[event.customer_id])
     ).content.decode()
-    assert "email.subscription" in page
+    # In words, as the subscriptions app describes its ledger kind.
+    assert "Email subscription" in page
 
 
 def test_consent_events_are_read_only_in_the_admin(staff_client, organisation):
