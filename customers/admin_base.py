@@ -64,6 +64,30 @@ def planner_row_estimate(queryset: QuerySet) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def recent_values_filter(field_name: str, *, newest_first: str, sample: int = 10_000):
+    """A list filter offering the values of `field_name` seen in the newest `sample` rows.
+
+    Django's own filter for a free-text column reads `SELECT DISTINCT` over the whole table on
+    every page load; over millions of rows that takes seconds. Recent values are what staff
+    look for, and reading them walks one index.
+    """
+
+    class RecentValuesFilter(admin.SimpleListFilter):
+        title = field_name.replace("_", " ")
+        parameter_name = f"{field_name}__exact"
+
+        def lookups(self, request, model_admin):
+            recent = model_admin.get_queryset(request).order_by(newest_first)
+            values = set(recent.values_list(field_name, flat=True)[:sample])
+            return [(value, value) for value in sorted(values - {None, ""})]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            return queryset.filter(**{field_name: value}) if value else queryset
+
+    return RecentValuesFilter
+
+
 class CsvExportMixin:
     """`<changelist>/export.csv?<the changelist's filters>`: the rows the changelist shows, as CSV.
 

@@ -35,6 +35,13 @@ def describe_ledger_kind(kind: str, display: LedgerKindDisplay) -> None:
     _LEDGER_KINDS[kind] = display
 
 
+def ledger_kinds() -> list[tuple[str, str]]:
+    """(kind, label) of every described ledger kind, by label."""
+    return sorted(
+        ((kind, display.label) for kind, display in _LEDGER_KINDS.items()), key=lambda k: k[1]
+    )
+
+
 def ledger_kind_label(kind: str) -> str:
     display = _LEDGER_KINDS.get(kind)
     return display.label if display else kind

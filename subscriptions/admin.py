@@ -13,6 +13,7 @@ from customers.admin_base import (
     ScopedInline,
     admin_organisation,
     admin_provenance,
+    recent_values_filter,
 )
 from customers.admin_display import (
     LedgerKindDisplay,
@@ -48,7 +49,6 @@ class SuppressionChangeList(ChangeList):
 class SuppressionAdmin(OrganisationScopedAdmin):
     list_display = ["address", "reason", "date_removed", "customer_link", "created_at"]
     list_filter = ["reason", "date_removed"]
-    date_hierarchy = "date_removed"
     search_fields = ["email"]  # replaced by an exact, hashed lookup below
     search_help_text = "Exact email address (finds erased addresses too, by their hash)."
     show_full_result_count = False
@@ -155,7 +155,11 @@ class SuppressionAdmin(OrganisationScopedAdmin):
 class ChannelSubscriptionAdmin(OrganisationScopedAdmin):
     organisation_field = "customer__organisation"
     list_display = ["customer", "channel", "programme", "status", "updated_at"]
-    list_filter = ["channel", "programme", "status"]
+    list_filter = [
+        "channel",
+        recent_values_filter("programme", newest_first="-updated_at"),
+        "status",
+    ]
     list_select_related = ["customer"]
     search_fields = ["customer__email_key"]
     search_help_text = "Exact customer email."
