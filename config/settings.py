@@ -160,6 +160,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 
 # API --------------------------------------------------------------------------------------------
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=6000)
+# Failed logins a minute, checked before any password hashing (0 turns a limit off): per client
+# address and user name (or bearer key prefix), and per address across names.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_ADDRESS_LIMIT = env.int("LOGIN_FAILURE_ADDRESS_LIMIT", default=100)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

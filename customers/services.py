@@ -12,10 +12,12 @@ from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from . import locking
 from .authentication import token_digest
 from .ledger import Change, Provenance, record_change, record_changes, redact_events_of
 from .models import ApiToken, Customer, Membership, Organisation, slug_validator
 from .normalisation import normalise_email
+from .tenancy import OutsideOrganisation
 
 # A BCP 47 tag as the seed uses them: language, optional script, optional region
 # ("en", "en-US", "de-DE", "zh-Hans-CN", "es-419"). Strict on purpose: no private use, no variants.
@@ -117,8 +119,13 @@ def customer_create_or_update(
 
 @transaction.atomic
 def customer_save(*, customer: Customer, changed_fields: Iterable[str], provenance: Provenance):
-    """Save a customer edited as a whole (the admin's form), recording which fields changed."""
+    """Save a customer edited as a whole (the admin's form), recording which fields changed.
+
+    A customer never moves to another organisation (OutsideOrganisation).
+    """
     created = customer._state.adding
+    if not created and "organisation" in changed_fields:
+        raise OutsideOrganisation("A customer cannot move to another organisation.")
     customer.save()
     changed = sorted(changed_fields)
     if created or changed:
@@ -128,6 +135,33 @@ def customer_save(*, customer: Customer, changed_fields: Iterable[str], provenan
             provenance=provenance,
         )
     return customer
+
+
+@transaction.atomic
+def customer_merge_data_fields(*, customer: Customer, data_fields: dict, provenance: Provenance):
+    """Merge `data_fields` into the customer's (given keys win); True when anything changed.
+
+    Under the customer's lock (customers.locking), on the row as committed now, so concurrent
+    merges of different keys all land. One "customer.profile" event naming the field, never the
+    values, when something changed; none otherwise. `customer` is updated in place.
+    Raises CustomerErased (a 404) when the customer is erased, also by a concurrent erasure.
+    """
+    if not data_fields:
+        return False
+    locked = locking.lock_live_customer(customer)
+    merged = {**(locked.data_fields or {}), **data_fields}
+    customer.data_fields = merged
+    if merged == locked.data_fields:
+        return False
+    locked.data_fields = merged
+    locked.save(update_fields=["data_fields", "updated_at"])
+    customer.updated_at = locked.updated_at
+    record_change(
+        organisation=locked.organisation_id,
+        change=profile_change(customer_id=locked.pk, created=False, fields=["data_fields"]),
+        provenance=provenance,
+    )
+    return True
 
 
 class CustomerAlreadyErased(Exception):
@@ -204,9 +238,12 @@ def customer_erase(*, customer: Customer, provenance: Provenance) -> Customer:
     keyed hashes), then the customer's own fields are blanked and the ledger's network details of
     their events redacted. The ledger keeps what changed and when. Erasing twice is refused.
     """
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if customer.is_erased:
-        raise CustomerAlreadyErased(f"Customer {customer.pk} is already erased.")
+    try:
+        # The lock every consent write of the customer takes first: writes that were waiting
+        # for it find the customer erased and change nothing (customers.locking).
+        customer = locking.lock_live_customer(customer)
+    except locking.CustomerErased as exc:
+        raise CustomerAlreadyErased(f"Customer {customer.pk} is already erased.") from exc
     for eraser in _erasers:
         eraser(customer, provenance)
     customer.email = None

@@ -13,14 +13,16 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import locking
 from customers.ledger import Change, Provenance, Source, record_changes
-from customers.models import Organisation
+from customers.models import Customer, Organisation
 from customers.normalisation import (
     InvalidPhoneNumber,
     address_key,
     normalise_email,
     normalise_phone,
 )
+from customers.tenancy import require_in_organisation
 
 from .models import (
     ERASED_PREFIX,
@@ -207,6 +209,22 @@ def _apply_items_once(*, department, items, event, update_type, provenance) -> A
     keys = {item.key for item in items}
     if len(keys) != len(items):
         raise ValueError("Items must name each address once.")
+    customer_ids = {item.customer_id for item in items if item.customer_id}
+    if customer_ids:
+        # Lock order as erasure's: customers, then their statuses. A customer erased meanwhile
+        # still gets the opt-out (it is never refused), but it is not linked to the tombstone.
+        live = locking.lock_customers(customer_ids, organisation=department.organisation_id)
+        if len(live) != len(customer_ids):
+            # Erased, or of another organisation: the latter is refused whoever calls.
+            require_in_organisation(
+                department.organisation_id, *Customer.objects.filter(pk__in=customer_ids - live)
+            )
+        items = [
+            item
+            if item.customer_id in live or not item.customer_id
+            else dataclasses.replace(item, customer_id=None)
+            for item in items
+        ]
     # Locks the rows this request changes, so concurrent writers of an address queue up. An
     # erased customer's address is found by its hashed form and gets its value back.
     forms = value_forms({value for _, value in keys})

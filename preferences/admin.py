@@ -9,12 +9,12 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
-from django.forms.models import BaseInlineFormSet
 
 from customers.admin import attach_customer_inline
 from customers.admin_base import (
     OrganisationScopedAdmin,
     ScopedInline,
+    ScopedInlineFormSet,
     admin_organisation,
     admin_provenance,
 )
@@ -247,7 +247,7 @@ class PreferenceOptInAdmin(OrganisationScopedAdmin):
         self.message_user(request, f"Opted out {changed} state(s).", messages.SUCCESS)
 
 
-class CustomerOptInFormSet(BaseInlineFormSet):
+class CustomerOptInFormSet(ScopedInlineFormSet):
     """Saves the customer's states through the opt-in service (and so the ledger)."""
 
     admin_request = None

@@ -20,9 +20,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from customers import locking
 from customers.ledger import Change, Provenance, record_changes
 from customers.models import Customer
 from customers.normalisation import address_key, normalise_email
+from customers.services import customer_merge_data_fields
 
 from . import selectors
 from .models import ChannelSubscription, ResubscribeChallenge, Suppression
@@ -32,8 +34,6 @@ logger = logging.getLogger("consent.subscriptions")
 Reason = Suppression.Reason
 SUPPRESSION = "email.suppression"
 CHANNEL = "channel.subscription"
-# Namespace of the advisory lock that serialises one organisation's suppression writes.
-_LOCK_NAMESPACE = 5_051_001
 _TOKEN_SALT = "subscriptions.resubscribe-challenge"
 CHALLENGE_LANGUAGES = ("en", "de")
 
@@ -65,12 +65,7 @@ class AddressToSuppress:
 
 
 def _lock_suppressions(organisation_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [_LOCK_NAMESPACE, organisation_id % 2_147_483_647],
-            )
+    locking.lock_address_list(organisation_id)
 
 
 def _suppress(
@@ -286,16 +281,6 @@ def suppressions_add(
 
 
 # Resubscribe -----------------------------------------------------------------------------------
-def _apply_data_fields(customer: Customer, data_fields: dict | None) -> None:
-    """dataFields of a resubscribe request: merged into the customer's (not consent state)."""
-    if not data_fields:
-        return
-    merged = {**customer.data_fields, **data_fields}
-    if merged != customer.data_fields:
-        customer.data_fields = merged
-        customer.save(update_fields=["data_fields", "updated_at"])
-
-
 def _locked_suppression(organisation_id: int, email_key: str) -> Suppression | None:
     return _locked_suppression_by_key(organisation_id, address_key(email_key))
 
@@ -384,9 +369,13 @@ def contact_resubscribe_request(
     suppressed gets its dataFields and no email. Unknown contact: Http404.
     """
     customer = selectors.contact_by_email_or_404(organisation=organisation, email=email)
+    # Lock order (customers.locking): the customer, then the suppression list.
+    customer = locking.lock_live_customer(customer)
     suppression = _locked_suppression(customer.organisation_id, customer.email_key)
     if suppression is None:
-        _apply_data_fields(customer, data_fields)
+        customer_merge_data_fields(
+            customer=customer, data_fields=data_fields or {}, provenance=provenance
+        )
         return customer, False
     challenge = ResubscribeChallenge.objects.create(
         organisation_id=customer.organisation_id,
@@ -412,13 +401,17 @@ def contact_resubscribe_without_challenge(
     those come back only through a confirmed challenge.
     """
     customer = selectors.contact_by_email_or_404(organisation=organisation, email=email)
+    # Lock order (customers.locking): the customer, then the suppression list.
+    customer = locking.lock_live_customer(customer)
     suppression = _locked_suppression(customer.organisation_id, customer.email_key)
     if suppression is not None and suppression.reason in Suppression.DELIVERY_REASONS:
         raise ResubscribeRefused(
             f"The address is suppressed as {suppression.reason}; it can only be resubscribed "
             "when its owner confirms a challenge (POST /v2/contacts/resubscribe)."
         )
-    _apply_data_fields(customer, data_fields)
+    customer_merge_data_fields(
+        customer=customer, data_fields=data_fields or {}, provenance=provenance
+    )
     if suppression is not None:
         _unsuppress(suppression=suppression, customer_id=customer.pk, provenance=provenance)
     return customer
@@ -430,6 +423,15 @@ def challenge_confirm(*, challenge_id, provenance: Provenance) -> ResubscribeCha
 
     Raises ChallengeGone (changing nothing) when the link was used already or has expired.
     """
+    challenge = ResubscribeChallenge.objects.filter(pk=challenge_id).first()
+    if challenge is None:
+        raise ChallengeNotFound()
+    # Lock order (customers.locking): the customer, then what is theirs. Erasure deletes the
+    # challenges of the customer it erases: a confirmation that waited for it finds none.
+    try:
+        locking.lock_live_customer(challenge.customer_id)
+    except locking.CustomerErased as exc:
+        raise ChallengeNotFound() from exc
     challenge = (
         ResubscribeChallenge.objects.select_for_update()
         .select_related("customer")
@@ -445,7 +447,9 @@ def challenge_confirm(*, challenge_id, provenance: Provenance) -> ResubscribeCha
     suppression = _locked_suppression(challenge.organisation_id, challenge.email)
     if suppression is not None:
         _unsuppress(suppression=suppression, customer_id=customer.pk, provenance=provenance)
-    _apply_data_fields(customer, challenge.data_fields)
+    customer_merge_data_fields(
+        customer=customer, data_fields=challenge.data_fields or {}, provenance=provenance
+    )
     challenge.confirmed_at = timezone.now()
     challenge.save(update_fields=["confirmed_at"])
     return challenge
@@ -493,9 +497,11 @@ def channel_subscriptions_set(
     """Set OPT_IN/OPT_OUT per channel ("email" → LOYALTY, "sms" → default), all or nothing.
 
     The customer row is locked first, so concurrent requests for one customer apply in turn and
-    each ledger event has the right old value. Unchanged channels write nothing.
+    each ledger event has the right old value. Unchanged channels write nothing. An erased
+    customer (also by a concurrent erasure) is CustomerErased, a 404.
     """
-    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+    if not locking.lock_customers([customer.pk]):
+        raise locking.CustomerErased("No customer matches the given query.")
     current = {
         (row.channel, row.programme): row.status
         for row in ChannelSubscription.objects.filter(customer_id=customer.pk)
