@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .normalisation import normalise_email
+from .normalisation import normalise_email, validate_email_address
 from .tenancy import OrganisationQuerySet
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "Use lower-case letters, digits and -.")
@@ -103,9 +103,13 @@ class Customer(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="customers", db_index=False
     )
-    email = models.EmailField(max_length=254, null=True, blank=True)
-    # The email lower-cased in Python, the same on every database: lookups and uniqueness use it.
-    # save() keeps it in step; bulk writers must set it with normalise_email().
+    # One address syntax everywhere (customers.normalisation.clean_email), the admin's form too.
+    email = models.CharField(
+        max_length=254, null=True, blank=True, validators=[validate_email_address]
+    )
+    # The email in its comparison form (normalise_email), the same on every database: lookups
+    # and uniqueness use it. save() keeps it in step; bulk writers must set it with
+    # normalise_email().
     email_key = models.CharField(max_length=254, null=True, blank=True, editable=False)
     phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
     correlation_id = models.CharField(max_length=128, null=True, blank=True)

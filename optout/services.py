@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.ledger import Change, Provenance, Source, record_changes
 from customers.models import Organisation
 from customers.normalisation import (
+    InvalidEmail,
     InvalidPhoneNumber,
     address_key,
+    clean_email,
     normalise_email,
     normalise_phone,
 )
@@ -53,12 +53,10 @@ def normalise_communication_value(communication_type: str, value: str, *, region
     """The stored form of an address: E.164 for SMS/PHONE (national formats read in `region`),
     trimmed and lower-cased for EMAIL. Raises InvalidCommunicationValue."""
     if communication_type == CommunicationType.EMAIL:
-        email = normalise_email(value) or ""
         try:
-            validate_email(email)
-        except ValidationError as exc:
+            return normalise_email(clean_email(value))
+        except InvalidEmail as exc:
             raise InvalidCommunicationValue(f"{value!r} is not a valid email address.") from exc
-        return email
     try:
         return normalise_phone(value.strip(), region)
     except InvalidPhoneNumber as exc:

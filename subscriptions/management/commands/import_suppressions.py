@@ -1,16 +1,13 @@
 from collections import Counter
 
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.utils import timezone
 
 from customers.importing import ImportCommand, RowRejected, parse_time
-from customers.normalisation import normalise_email
+from customers.normalisation import InvalidEmail, clean_email, normalise_email
 from subscriptions import services
 from subscriptions.models import Suppression
 
 REASONS = {reason.value.lower(): reason.value for reason in Suppression.Reason}
-_email_validator = EmailValidator()
 
 
 class Command(ImportCommand):
@@ -24,10 +21,9 @@ class Command(ImportCommand):
     required_columns = ("email",)
 
     def parse_record(self, data, context):
-        email = normalise_email(str(data.get("email", "")))
         try:
-            _email_validator(email or "")
-        except ValidationError as exc:
+            email = normalise_email(clean_email(data.get("email", "")))
+        except InvalidEmail as exc:
             raise RowRejected(f"email: {data.get('email')!r} is not an email address.") from exc
         reason_text = str(data.get("reason", Suppression.Reason.SUPPRESSED)).strip()
         reason = REASONS.get(reason_text.lower())
