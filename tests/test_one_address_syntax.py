@@ -287,3 +287,39 @@ def test_every_import_refuses_the_same_invalid_addresses(
             writer.writerow(row)
             output = run_import(command, write_file(tmp_path, f"{command}.csv", text.getvalue()))
             assert "rejected 1" in output, command
+
+
+# The admin's customer form -----------------------------------------------------------------------
+def _admin_edit_email(organisation, email):
+    from django.urls import reverse
+
+    from conftest import logged_in, staff_user_of
+    from customers.tests.test_admin import _inline_prefixes
+
+    client = logged_in(staff_user_of(organisation, "customers"))
+    customer = CustomerFactory(organisation=organisation, email="before@example.com")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = client.get(url)
+    form = page.context["adminform"].form
+    data = {**{k: v for k, v in form.initial.items() if v is not None}, "email": email}
+    data["data_fields"] = data["initial-data_fields"] = "{}"
+    for prefix in _inline_prefixes(page):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = client.post(url, data)
+    customer.refresh_from_db()
+    return response, customer
+
+
+@pytest.mark.parametrize(("stored", "asked"), SPELLINGS)
+def test_the_admin_form_accepts_the_same_addresses(organisation, stored, asked):
+    response, customer = _admin_edit_email(organisation, stored)
+    assert response.status_code == 302
+    assert customer.email_key == normalise_email(asked)
+
+
+@pytest.mark.parametrize("address", INVALID)
+def test_the_admin_form_refuses_the_same_invalid_addresses(organisation, address):
+    response, customer = _admin_edit_email(organisation, address)
+    assert response.status_code == 200
+    assert "email" in response.context["adminform"].form.errors
+    assert customer.email == "before@example.com"
