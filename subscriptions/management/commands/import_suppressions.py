@@ -15,7 +15,8 @@ class Command(ImportCommand):
         "Import suppressed addresses (columns: email, reason, date_removed) into an "
         "organisation's suppression list. reason is one of Unsubscribed, HardBounced, "
         "IspComplained, Suppressed (default Suppressed); date_removed is ISO 8601 or unix "
-        "seconds (default now). An address already on the list keeps its reason and date."
+        "seconds (default now). An address already on the list keeps its reason and date unless "
+        "the new reason is stronger (HardBounced and IspComplained outrank the others)."
     )
     columns = ("email", "reason", "date_removed")
     required_columns = ("email",)
