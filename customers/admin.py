@@ -140,7 +140,7 @@ class CustomerAdmin(OrganisationScopedAdmin):
     def erase_customers(self, request, queryset):
         provenance = admin_provenance(request, "admin: erase customers")
         erased = 0
-        for customer in queryset.filter(erased_at__isnull=True):
+        for customer in queryset.live():
             services.customer_erase(customer=customer, provenance=provenance)
             erased += 1
         self.message_user(request, f"Erased {erased} customer(s).", messages.SUCCESS)

@@ -77,7 +77,18 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+def live_customer(via: str = "") -> models.Q:
+    """The condition "not erased" on a customer reached through `via` (e.g. "customer"), for
+    queries of other tables; CustomerQuerySet.live() is the same on customers themselves."""
+    return models.Q(**{f"{via}__erased_at__isnull" if via else "erased_at__isnull": True})
+
+
 class CustomerQuerySet(OrganisationQuerySet):
+    def live(self):
+        """Customers whose personal data was not erased. An erased customer is a tombstone kept
+        for the ledger: no identifier reaches it and no write may land on it."""
+        return self.filter(live_customer())
+
     def with_email(self, email: str | None):
         """Customers whose email matches, whatever its case."""
         return self.filter(email_key=normalise_email(email))

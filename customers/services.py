@@ -278,7 +278,7 @@ def customers_import_rows(
 
 
 def _import_rows_generic(organisation, rows, provenance, result: BulkResult) -> None:
-    customers = Customer.objects.for_organisation(organisation).filter(erased_at__isnull=True)
+    customers = Customer.objects.for_organisation(organisation).live()
     emails = [row.email_key for row in rows if row.email is not None]
     correlation_ids = [row.correlation_id for row in rows if row.correlation_id is not None]
     phones = [row.phone for row in rows if row.email is None and row.correlation_id is None]

@@ -252,9 +252,7 @@ def contacts_suppress(
     """
     ids = {ref.id for ref in refs if ref.id is not None}
     email_keys = {normalise_email(ref.email) for ref in refs if ref.email is not None}
-    found = Customer.objects.for_organisation(organisation).filter(
-        erased_at__isnull=True, email_key__isnull=False
-    )
+    found = Customer.objects.for_organisation(organisation).live().filter(email_key__isnull=False)
     by_id, by_key = {}, {}
     # Plain tuples: building 10,000 model instances would cost more than the query.
     for pk, email_key in found.filter(Q(pk__in=ids) | Q(email_key__in=email_keys)).values_list(
