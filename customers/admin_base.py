@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from .admin_history import NeutralHistoryMixin
 from .ledger import Provenance, Source
 from .models import Organisation
 from .permissions import membership_of
@@ -18,7 +19,7 @@ def admin_provenance(request, detail: str) -> Provenance:
     return Provenance.from_request(request, source=Source.ADMIN, detail=detail)
 
 
-class OrganisationScopedAdmin(admin.ModelAdmin):
+class OrganisationScopedAdmin(NeutralHistoryMixin, admin.ModelAdmin):
     """A ModelAdmin whose rows, foreign-key choices and new objects stay in the staff user's org.
 
     `organisation_field` is the lookup from the model to its Organisation.
