@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import assert_nothing_changed
 from customers.tests.factories import CustomerFactory
 from preferences.models import PreferenceOptIn
 
@@ -159,7 +160,8 @@ ITEM_CALLS = [("get", 200), ("put", 200), ("delete", 204)]
 
 @pytest.mark.parametrize("method, _", ITEM_CALLS)
 def test_a_category_id_on_an_item_route_is_a_422(rw_client, customer, category, method, _):
-    response = getattr(rw_client, method)(url(customer, category))
+    with assert_nothing_changed():
+        response = getattr(rw_client, method)(url(customer, category))
     assert response.status_code == 422
     assert "marketingPreferenceId" in response.json()["errors"]
     assert not PreferenceOptIn.objects.exists()
