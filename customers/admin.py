@@ -160,7 +160,7 @@ class CustomerAdmin(OrganisationScopedAdmin):
 
     @admin.action(description="Erase personal data of selected customers")
     def erase_customers(self, request, queryset):
-        customers = queryset.filter(erased_at__isnull=True)
+        customers = queryset.live()
         if request.POST.get("confirm") != "yes":
             # Erasure cannot be undone: show what will happen and ask once more.
             return TemplateResponse(

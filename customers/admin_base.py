@@ -18,6 +18,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import StreamingHttpResponse
 from django.urls import path
 
+from .admin_history import NeutralHistoryMixin
 from .ledger import Provenance, Source
 from .models import Organisation
 from .permissions import membership_of
@@ -172,7 +173,7 @@ def _csv_lines(header, columns, queryset, model_admin):
         yield writer.writerow(row)
 
 
-class OrganisationScopedAdmin(CsvExportMixin, admin.ModelAdmin):
+class OrganisationScopedAdmin(NeutralHistoryMixin, CsvExportMixin, admin.ModelAdmin):
     """A ModelAdmin whose rows, foreign-key choices and new objects stay in the staff user's org.
 
     `organisation_field` is the lookup from the model to its Organisation. An object's

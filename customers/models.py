@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .normalisation import normalise_email
+from .normalisation import normalise_email, validate_email_address
 from .tenancy import OrganisationQuerySet
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "Use lower-case letters, digits and -.")
@@ -77,7 +77,18 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+def live_customer(via: str = "") -> models.Q:
+    """The condition "not erased" on a customer reached through `via` (e.g. "customer"), for
+    queries of other tables; CustomerQuerySet.live() is the same on customers themselves."""
+    return models.Q(**{f"{via}__erased_at__isnull" if via else "erased_at__isnull": True})
+
+
 class CustomerQuerySet(OrganisationQuerySet):
+    def live(self):
+        """Customers whose personal data was not erased. An erased customer is a tombstone kept
+        for the ledger: no identifier reaches it and no write may land on it."""
+        return self.filter(live_customer())
+
     def with_email(self, email: str | None):
         """Customers whose email matches, whatever its case."""
         return self.filter(email_key=normalise_email(email))
@@ -103,9 +114,13 @@ class Customer(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="customers", db_index=False
     )
-    email = models.EmailField(max_length=254, null=True, blank=True)
-    # The email lower-cased in Python, the same on every database: lookups and uniqueness use it.
-    # save() keeps it in step; bulk writers must set it with normalise_email().
+    # One address syntax everywhere (customers.normalisation.clean_email), the admin's form too.
+    email = models.CharField(
+        max_length=254, null=True, blank=True, validators=[validate_email_address]
+    )
+    # The email in its comparison form (normalise_email), the same on every database: lookups
+    # and uniqueness use it. save() keeps it in step; bulk writers must set it with
+    # normalise_email().
     email_key = models.CharField(max_length=254, null=True, blank=True, editable=False)
     phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
     correlation_id = models.CharField(max_length=128, null=True, blank=True)

@@ -9,9 +9,7 @@ from .tenancy import get_in_organisation_or_404
 
 def customer_by_uuid_or_404(*, organisation, customer_uuid) -> Customer:
     """The organisation's customer with this UUID (erased customers are gone); else Http404."""
-    return get_in_organisation_or_404(
-        Customer.objects.filter(erased_at__isnull=True), organisation, uuid=customer_uuid
-    )
+    return get_in_organisation_or_404(Customer.objects.live(), organisation, uuid=customer_uuid)
 
 
 def consent_history(*, customer: Customer):
@@ -27,6 +25,4 @@ def customer_by_email_or_404(*, organisation, email: str) -> Customer:
     key = normalise_email(email)
     if key is None:  # email_key=None would match every customer without an email
         raise Http404("No customer matches the given query.")
-    return get_in_organisation_or_404(
-        Customer.objects.filter(erased_at__isnull=True), organisation, email_key=key
-    )
+    return get_in_organisation_or_404(Customer.objects.live(), organisation, email_key=key)

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -16,45 +14,16 @@ from . import locking
 from .authentication import token_digest
 from .ledger import Change, Provenance, record_change, record_changes, redact_events_of
 from .models import ApiToken, Customer, Membership, Organisation, slug_validator
-from .normalisation import normalise_email
+from .normalisation import InvalidEmail, clean_email, normalise_email
 from .tenancy import OutsideOrganisation
 
 # A BCP 47 tag as the seed uses them: language, optional script, optional region
 # ("en", "en-US", "de-DE", "zh-Hans-CN", "es-419"). Strict on purpose: no private use, no variants.
 LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Za-z]{2}|[0-9]{3}))?$")
-_email_validator = EmailValidator()
-# The common shape of an address, accepted by Django's validator too: checked first because
-# imports validate millions of addresses and the full validator is several times slower.
-_PLAIN_EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
-)
 
 
 class InvalidCustomerInput(ValueError):
     """Input a customer cannot have; the message says why, for an API error or an import report."""
-
-
-def clean_email(value) -> str:
-    """A trimmed email address, or InvalidCustomerInput.
-
-    Django's validator, except that a non-ASCII local part (RFC 6531, "jürgen@example.com") is
-    allowed: customers have such addresses and must be found by them.
-    """
-    if not isinstance(value, str):
-        raise InvalidCustomerInput("Enter a valid email address.")
-    email = value.strip()
-    if len(email) <= 254 and _PLAIN_EMAIL_RE.match(email) and email.index("@") <= 64:
-        return email
-    local, _, domain = email.rpartition("@")
-    ascii_local = "".join(ch if ord(ch) < 128 else "a" for ch in local)
-    try:
-        if len(email) > 254 or len(local) > 64:
-            raise ValidationError("too long")
-        _email_validator(f"{ascii_local}@{domain}")
-    except ValidationError as exc:
-        raise InvalidCustomerInput("Enter a valid email address.") from exc
-    return email
 
 
 def clean_locale(value) -> str:
@@ -85,7 +54,10 @@ def customer_create_or_update(
     email create one customer: the loser of the insert race finds and updates the winner's row.
     One "customer.profile" ledger event when anything changed, none otherwise.
     """
-    email = clean_email(email)
+    try:
+        email = clean_email(email)
+    except InvalidEmail as exc:
+        raise InvalidCustomerInput(str(exc)) from exc
     if locale is not None:
         locale = clean_locale(locale)
     customers = Customer.objects.for_organisation(organisation).select_for_update()
@@ -343,7 +315,7 @@ def customers_import_rows(
 
 
 def _import_rows_generic(organisation, rows, provenance, result: BulkResult) -> None:
-    customers = Customer.objects.for_organisation(organisation).filter(erased_at__isnull=True)
+    customers = Customer.objects.for_organisation(organisation).live()
     emails = [row.email_key for row in rows if row.email is not None]
     correlation_ids = [row.correlation_id for row in rows if row.correlation_id is not None]
     phones = [row.phone for row in rows if row.email is None and row.correlation_id is None]

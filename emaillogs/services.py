@@ -57,7 +57,8 @@ def email_logs_import_rows(*, organisation, rows: list[LogRow]) -> tuple[Counter
     customers = {
         c.email_key: c.pk
         for c in Customer.objects.for_organisation(organisation)
-        .filter(erased_at__isnull=True, email_key__in={normalise_email(r.email) for r in rows})
+        .live()
+        .filter(email_key__in={normalise_email(r.email) for r in rows})
         .only("pk", "email_key")
     }
     existing = {

@@ -21,7 +21,8 @@ def customer_ids_by_uuid(*, organisation, customer_uuids) -> dict:
         return {}
     return dict(
         Customer.objects.for_organisation(organisation)
-        .filter(uuid__in=customer_uuids, erased_at__isnull=True)
+        .live()
+        .filter(uuid__in=customer_uuids)
         .values_list("uuid", "id")
     )
 

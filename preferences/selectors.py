@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Q
 from django.http import Http404
 
-from customers.models import Customer
+from customers.models import Customer, live_customer
 from customers.tenancy import get_in_organisation_or_404
 
 from .models import Preference, PreferenceOptIn
@@ -44,22 +44,17 @@ def leaf_preference_or_404(*, organisation, preference_id) -> Preference:
     return preference
 
 
-def live_customers():
-    """Customers whose data was not erased: erased ones are gone for every identifier."""
-    return Customer.objects.filter(erased_at__isnull=True)
-
-
 def contact_or_404(*, organisation, identifier: str) -> Customer:
     """The v2 contact by contact id (the integer id) or email address, else Http404."""
     text = str(identifier).strip()
     if text.isdigit():
         if int(text) > MAX_ID:
             raise Http404("Contact not found.")
-        return get_in_organisation_or_404(live_customers(), organisation, pk=int(text))
+        return get_in_organisation_or_404(Customer.objects.live(), organisation, pk=int(text))
     # PostgreSQL refuses NUL in text: such an identifier can name no contact.
     if "@" not in text or "\x00" in text:
         raise Http404("Contact not found.")
-    customer = live_customers().for_organisation(organisation).with_email(text).first()
+    customer = Customer.objects.live().for_organisation(organisation).with_email(text).first()
     if customer is None:
         raise Http404("Contact not found.")
     return customer
@@ -185,10 +180,10 @@ def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[di
     """
     return list(
         PreferenceOptIn.objects.filter(
+            live_customer("customer"),
             preference=preference,
             opted_in=True,
             customer_id__gte=min_contact_id,
-            customer__erased_at__isnull=True,
         )
         .order_by("customer_id")
         .values("customer_id", "customer__email")[:CONTACT_PAGE_SIZE]
@@ -203,10 +198,10 @@ def opt_ins_modified_since(*, preference: Preference, since: datetime, min_conta
     """
     return list(
         PreferenceOptIn.objects.filter(
+            live_customer("customer"),
             preference=preference,
             modified_at__gte=since,
             customer_id__gte=min_contact_id,
-            customer__erased_at__isnull=True,
         )
         .select_related("customer")
         .order_by("customer_id")[:CONTACT_PAGE_SIZE]
@@ -289,7 +284,7 @@ def customer_ids_by_identifiers(*, organisation, keys) -> dict[tuple, int]:
     by_kind: dict[str, set] = {}
     for kind, value in keys:
         by_kind.setdefault(kind, set()).add(value)
-    customers = live_customers().for_organisation(organisation)
+    customers = Customer.objects.live().for_organisation(organisation)
     found: dict[tuple, int] = {}
     if "id" in by_kind:
         for pk in customers.filter(pk__in=by_kind["id"]).values_list("pk", flat=True):

@@ -62,8 +62,8 @@ def customers_by_email_key(*, organisation, email_keys: Iterable[str]) -> dict[s
     email_keys = set(email_keys)
     if not email_keys:
         return {}
-    customers = Customer.objects.for_organisation(organisation).filter(
-        email_key__in=email_keys, erased_at__isnull=True
+    customers = (
+        Customer.objects.for_organisation(organisation).live().filter(email_key__in=email_keys)
     )
     return {customer.email_key: customer for customer in customers}
 
@@ -71,7 +71,7 @@ def customers_by_email_key(*, organisation, email_keys: Iterable[str]) -> dict[s
 def contact_by_email_or_404(*, organisation, email: str) -> Customer:
     """The organisation's (not erased) customer with this address, whatever its case; else 404."""
     return get_in_organisation_or_404(
-        Customer.objects.filter(erased_at__isnull=True),
+        Customer.objects.live(),
         organisation,
         email_key=normalise_email(email) or "",
     )

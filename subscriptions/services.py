@@ -71,28 +71,42 @@ def _lock_suppressions(organisation_id: int) -> None:
 def _suppress(
     *, organisation, wanted: list[AddressToSuppress], provenance: Provenance
 ) -> tuple[dict[str, Suppression], list[Suppression], int]:
-    """Put addresses on the list, set-based: (existing entries by key, created, restored count).
+    """Put addresses on the list, set-based: (existing entries by key, created, updated count).
 
-    An existing entry keeps its reason and date (the first reason is the most telling, and the
-    unsubscribed-since lists must not move); only an erased entry's address is filled in again.
-    Queries: lock, existing entries, [restore addresses], insert(s), ledger insert(s).
+    Rule R7, the strongest reason wins: an existing entry with a weaker reason (Unsubscribed,
+    Suppressed) is replaced by a stronger one (HardBounced, IspComplained), taking its date, with
+    one ledger event old → new; an equal or weaker reason changes nothing, so since-date lists
+    do not move. Within `wanted`, the strongest item per address counts. An erased entry's
+    address is filled in again. "Updated" counts entries upgraded or given their address back.
+    Queries: lock, existing entries, [one update of upgraded/restored entries], insert, ledger.
     """
     organisation_id = getattr(organisation, "pk", organisation)
     _lock_suppressions(organisation_id)
     by_key: dict[str, AddressToSuppress] = {}
     for item in wanted:
-        by_key.setdefault(address_key(item.email), item)
+        key = address_key(item.email)
+        if key not in by_key or reason_rank(item.reason) > reason_rank(by_key[key].reason):
+            by_key[key] = item
     existing = {
         entry.address_key: entry
         for entry in Suppression.objects.filter(
             organisation_id=organisation_id, address_key__in=by_key
         )
     }
-    restored = [entry for entry in existing.values() if entry.email is None]
-    for entry in restored:
-        entry.email = by_key[entry.address_key].email
-    if restored:
-        Suppression.objects.bulk_update(restored, ["email"])
+    changes, updated = [], []
+    for key, entry in existing.items():
+        item = by_key[key]
+        restored = entry.email is None
+        if restored:
+            entry.email = item.email
+        if reason_rank(item.reason) > reason_rank(entry.reason):
+            changes.append(_suppression_change(item, key, entry.reason, item.reason))
+            entry.reason, entry.date_removed = item.reason, item.date_removed
+        elif not restored:
+            continue
+        updated.append(entry)
+    if updated:
+        Suppression.objects.bulk_update(updated, ["email", "reason", "date_removed"])
     now = timezone.now()
     created = [
         Suppression(
@@ -107,22 +121,29 @@ def _suppress(
         if key not in existing
     ]
     _insert_suppressions(created)
-    record_changes(
-        organisation=organisation_id,
-        changes=[
-            Change(
-                SUPPRESSION,
-                "",
-                None,
-                entry.reason,
-                customer_id=by_key[entry.address_key].customer_id,
-                subject_key="" if by_key[entry.address_key].customer_id else entry.address_key,
-            )
-            for entry in created
-        ],
-        provenance=provenance,
+    changes += [
+        _suppression_change(by_key[entry.address_key], entry.address_key, None, entry.reason)
+        for entry in created
+    ]
+    record_changes(organisation=organisation_id, changes=changes, provenance=provenance)
+    return existing, created, len(updated)
+
+
+def reason_rank(reason: str) -> int:
+    """How strong a suppression reason is (rule R7): the mailbox or its owner refusing mail
+    (HardBounced, IspComplained) outranks an unsubscribe or a bulk suppression."""
+    return 2 if reason in Suppression.DELIVERY_REASONS else 1
+
+
+def _suppression_change(item: AddressToSuppress, key: str, old, new) -> Change:
+    return Change(
+        SUPPRESSION,
+        "",
+        old,
+        new,
+        customer_id=item.customer_id,
+        subject_key="" if item.customer_id else key,
     )
-    return existing, created, len(restored)
 
 
 def _insert_suppressions(entries: list[Suppression]) -> None:
@@ -184,7 +205,7 @@ def address_unsubscribe(
 ) -> tuple[Suppression, Customer | None]:
     """Suppress an address with reason Unsubscribed, known as a customer or not (seed 002).
 
-    An address already on the list stays as it is (its first reason wins).
+    An address already on the list stays as it is (Unsubscribed never replaces a reason, R7).
     """
     email = normalise_email(email)
     customer = selectors.customers_by_email_key(organisation=organisation, email_keys=[email]).get(
@@ -226,9 +247,7 @@ def contacts_suppress(
     """
     ids = {ref.id for ref in refs if ref.id is not None}
     email_keys = {normalise_email(ref.email) for ref in refs if ref.email is not None}
-    found = Customer.objects.for_organisation(organisation).filter(
-        erased_at__isnull=True, email_key__isnull=False
-    )
+    found = Customer.objects.for_organisation(organisation).live().filter(email_key__isnull=False)
     by_id, by_key = {}, {}
     # Plain tuples: building 10,000 model instances would cost more than the query.
     for pk, email_key in found.filter(Q(pk__in=ids) | Q(email_key__in=email_keys)).values_list(
@@ -259,7 +278,8 @@ def suppressions_add(
 ) -> tuple[int, int, int]:
     """Add addresses with their own reasons and dates (import, admin, demo).
 
-    Returns (created, updated, unchanged); "updated" is an erased entry whose address came back.
+    Returns (created, updated, unchanged); "updated" is an entry whose reason a stronger one
+    replaced (R7) or an erased entry whose address came back.
     """
     customers = selectors.customers_by_email_key(
         organisation=organisation, email_keys=[entry.email for entry in entries]

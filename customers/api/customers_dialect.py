@@ -11,8 +11,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from .. import selectors, services
+from ..normalisation import InvalidEmail, clean_email
 from .base import OrganisationScopedView
 from .dialects import CUSTOMERS, DialectError
+from .fields import EmailAddressField
 
 OK = {"success": True, "status": "OK"}
 
@@ -32,8 +34,8 @@ CustomersOkResponse = inline_serializer(
 def email_from_path(email: str) -> str:
     """The path's email, or the dialect's 400 when it is not an email address at all."""
     try:
-        return services.clean_email(email)
-    except services.InvalidCustomerInput as exc:
+        return clean_email(email)
+    except InvalidEmail as exc:
         raise DialectError(f"email: {exc}", status=400) from exc
 
 
@@ -43,7 +45,7 @@ def unix_seconds(moment) -> int:
 
 class CustomersCustomerSerializer(serializers.Serializer):
     object = serializers.SerializerMethodField()
-    email = serializers.EmailField()
+    email = EmailAddressField()
     created = serializers.SerializerMethodField(help_text="Unix seconds")
     locale = serializers.CharField()
 
@@ -61,7 +63,7 @@ class CustomersCustomerResponse(serializers.Serializer):
 
 
 class CustomersCustomerRequest(serializers.Serializer):
-    email = serializers.CharField(max_length=254, help_text="Email (key) of the customer")
+    email = EmailAddressField(help_text="Email (key) of the customer")
     locale = serializers.CharField(
         max_length=35, required=False, help_text="BCP 47 tag, e.g. en, en-US, de-DE"
     )
@@ -72,12 +74,6 @@ class CustomersCustomerRequest(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
-
-    def validate_email(self, value):
-        try:
-            return services.clean_email(value)
-        except services.InvalidCustomerInput as exc:
-            raise serializers.ValidationError(str(exc)) from exc
 
     def validate_locale(self, value):
         try:

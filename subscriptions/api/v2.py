@@ -2,8 +2,6 @@
 
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import EmailValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -12,6 +10,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
+from customers.api.fields import EmailAddressField
 from customers.api.v2_contact import (
     V2ContactSerializer,
     parse_since,
@@ -20,6 +19,7 @@ from customers.api.v2_contact import (
     v2_time,
 )
 from customers.models import Customer
+from customers.normalisation import InvalidEmail, clean_email
 from preferences.api.v2 import V2MarketingPreferenceOptInSerializer, v2_opt_in
 
 from .. import selectors, services
@@ -31,7 +31,6 @@ PREFERRED_LOCALES = [
     "cs-CS", "da-DA", "de-DE", "el-EL", "en-EN", "es-ES", "es", "fi-FI", "fr-FR", "hu-HU",
     "it-IT", "nl-NL", "nb-NO", "pl-PL", "pt-PT", "ru-RU", "se-SE", "sk-SK", "tr-TR", "zh-CN",
 ]  # fmt: skip
-_email_validator = EmailValidator()
 TAG = ["v2: subscriptions and suppression"]
 
 
@@ -62,12 +61,12 @@ class V2SuppressedContactSerializer(serializers.Serializer):
 
 
 class V2UnsubscribeRequestSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailAddressField()
 
 
 class V2ContactRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, allow_null=True)
-    email = serializers.CharField(required=False, allow_null=True)
+    email = EmailAddressField(required=False, allow_null=True)
 
 
 class V2SuppressContactsResultSerializer(serializers.Serializer):
@@ -81,7 +80,7 @@ class V2DataFieldSerializer(serializers.Serializer):
 
 
 class V2UnsubscribedContactSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailAddressField()
     dataFields = V2DataFieldSerializer(many=True, required=False, max_length=200)
 
 
@@ -148,13 +147,9 @@ def _parse_contact_refs(data) -> list[services.ContactRef]:
             raise ValidationError({f"{where}.id": ["Must be a positive contact id."]})
         if email is not None:
             try:
-                if not isinstance(email, str) or len(email) > 254:
-                    raise DjangoValidationError("invalid")
-                _email_validator(email)
-            except DjangoValidationError:
-                raise ValidationError(
-                    {f"{where}.email": ["Enter a valid email address."]}
-                ) from None
+                email = clean_email(email)
+            except InvalidEmail as exc:
+                raise ValidationError({f"{where}.email": [str(exc)]}) from None
         if (contact_id is None) == (email is None):
             raise ValidationError({where: ["Give either id or email."]})
         refs.append(services.ContactRef(id=contact_id, email=email))

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from conftest import assert_nothing_changed
 from customers.api.v2_contact import v2_contacts
 from customers.models import ConsentEvent
 from subscriptions.models import ResubscribeChallenge, Suppression
@@ -166,7 +167,10 @@ def test_without_a_return_url_the_page_says_it_is_done(
     "url", ["javascript:alert(1)", "data:text/html,x", "//evil.example", "ftp://x.example/"]
 )
 def test_a_return_url_that_is_not_http_is_400_up_front(rw_client, unsubscribed, url):
-    response = rw_client.post(URL, {**SEED_BODY, "returnUrlToUseIfChallenged": url}, format="json")
+    with assert_nothing_changed():
+        response = rw_client.post(
+            URL, {**SEED_BODY, "returnUrlToUseIfChallenged": url}, format="json"
+        )
     assert response.status_code == 400
     assert "returnUrlToUseIfChallenged" in response.json()["message"]
     assert not ResubscribeChallenge.objects.exists()
@@ -203,7 +207,8 @@ def test_another_organisations_contact_is_404(other_client, unsubscribed):
     ],
 )
 def test_invalid_input_is_400(rw_client, unsubscribed, change):
-    assert rw_client.post(URL, {**SEED_BODY, **change}, format="json").status_code == 400
+    with assert_nothing_changed():
+        assert rw_client.post(URL, {**SEED_BODY, **change}, format="json").status_code == 400
 
 
 def test_no_challenge_resubscribes_at_once_and_applies_data_fields(rw_client, unsubscribed):
@@ -228,7 +233,8 @@ def test_a_bounced_or_complained_address_is_never_resubscribed_without_challenge
 ):
     SuppressionFactory(organisation=customer.organisation, email=customer.email, reason=reason)
     body = {"unsubscribedContact": SEED_BODY["unsubscribedContact"]}
-    response = rw_client.post(NO_CHALLENGE_URL, body, format="json")
+    with assert_nothing_changed():
+        response = rw_client.post(NO_CHALLENGE_URL, body, format="json")
     assert response.status_code == 400
     assert response.json()["errorCode"] == "CHALLENGE_REQUIRED"
     assert status_of(customer) == reason

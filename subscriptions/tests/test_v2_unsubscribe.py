@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from conftest import assert_nothing_changed
 from customers.api.v2_contact import v2_contacts
 from customers.models import ConsentEvent
 from customers.normalisation import address_key
@@ -78,14 +79,16 @@ def test_the_suppression_is_per_organisation(rw_client, other_organisation):
 
 @pytest.mark.parametrize("body", [{}, {"email": "not-an-email"}, {"email": 5}, [1], "x"])
 def test_invalid_input_is_400_and_changes_nothing(rw_client, body):
-    response = rw_client.post(URL, body, format="json")
+    with assert_nothing_changed():
+        response = rw_client.post(URL, body, format="json")
     assert response.status_code == 400
     assert set(response.json()) == {"message", "errorCode"}
     assert not Suppression.objects.exists()
 
 
 def test_malformed_json_is_400(rw_client):
-    response = rw_client.post(URL, "{nope", content_type="application/json")
+    with assert_nothing_changed():
+        response = rw_client.post(URL, "{nope", content_type="application/json")
     assert response.status_code == 400
 
 

@@ -59,7 +59,7 @@ class Command(BaseCommand):
             f"{password}"
         )
         out(f"Token:     {key}")
-        customer = org.customers.filter(erased_at__isnull=True).order_by("pk").first()
+        customer = org.customers.live().order_by("pk").first()
         if customer is not None:
             url = f"{base_url}/consent/v1/customers/{customer.uuid}"
             out(f"Try:       curl -u {organisation}-api:{password} {url}")

@@ -2,7 +2,7 @@ import uuid
 from collections import Counter
 
 from customers.importing import ImportCommand, RowRejected, parse_bool, parse_time
-from customers.normalisation import normalise_email
+from customers.normalisation import InvalidEmail, clean_email, normalise_email
 from preferences import selectors
 from preferences.services import OptInItem, preference_opt_ins_apply
 
@@ -21,7 +21,10 @@ class Command(ImportCommand):
         if customer.isdigit() and int(customer) <= selectors.MAX_ID:
             key = ("id", int(customer))
         elif "@" in customer:
-            key = ("email", normalise_email(customer))
+            try:
+                key = ("email", normalise_email(clean_email(customer)))
+            except InvalidEmail as exc:
+                raise RowRejected(f"customer: {customer!r} is not a valid email address.") from exc
         else:
             try:
                 key = ("uuid", uuid.UUID(customer))
