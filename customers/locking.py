@@ -33,7 +33,7 @@ and the read still re-checks what the lock would (the customer is not erased, th
 from django.db import connections, transaction
 from django.db.models import QuerySet
 
-from .models import Customer, Organisation
+from .models import Customer, Organisation, live_customer
 from .tenancy import OutsideOrganisation
 
 FOR_NO_KEY_UPDATE = "FOR NO KEY UPDATE"
@@ -70,7 +70,7 @@ def lock_customers(ids, *, organisation=None) -> set[int]:
 
     With `organisation`, customers of other organisations are left out too.
     """
-    customers = Customer.objects.filter(pk__in=list(ids), erased_at__isnull=True)
+    customers = Customer.objects.live().filter(pk__in=list(ids))
     if organisation is not None:
         customers = customers.for_organisation(organisation)
     return set(_locked_pks(customers, FOR_NO_KEY_UPDATE))
@@ -81,7 +81,7 @@ def lock_live_customer(customer: Customer | int) -> Customer:
     pk = getattr(customer, "pk", customer)
     locked = (
         Customer.objects.select_for_update(no_key=True)
-        .filter(pk=pk, erased_at__isnull=True)
+        .filter(live_customer(), pk=pk)
         .first()
     )
     if locked is None:
