@@ -116,6 +116,31 @@ def customer_create_or_update(
 
 
 @transaction.atomic
+def customer_merge_data_fields(
+    *, customer: Customer, data_fields: dict, provenance: Provenance
+) -> bool:
+    """Merge `data_fields` into the customer's data fields (given keys win, others stay).
+
+    The customer row is locked, so concurrent merges of one customer both land. One
+    "customer.profile" ledger event naming `data_fields` when they changed; True then.
+    """
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    merged = {**(locked.data_fields or {}), **data_fields}
+    if merged == (locked.data_fields or {}):
+        customer.data_fields = locked.data_fields
+        return False
+    locked.data_fields = merged
+    locked.save(update_fields=["data_fields", "updated_at"])
+    customer.data_fields = merged
+    record_change(
+        organisation=locked.organisation_id,
+        change=profile_change(customer_id=locked.pk, created=False, fields=["data_fields"]),
+        provenance=provenance,
+    )
+    return True
+
+
+@transaction.atomic
 def customer_save(*, customer: Customer, changed_fields: Iterable[str], provenance: Provenance):
     """Save a customer edited as a whole (the admin's form), recording which fields changed."""
     created = customer._state.adding
