@@ -165,6 +165,7 @@ REST_FRAMEWORK = {
         # Basic first: its WWW-Authenticate header is what turns a missing login into a 401.
         "customers.authentication.CachedBasicAuthentication",
         "customers.authentication.BearerTokenAuthentication",
+        "customers.authentication.ApiKeyHeaderAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.permissions.HasOrganisationRole"],
     "DEFAULT_THROTTLE_CLASSES": ["customers.throttling.ApiUserRateThrottle"],
@@ -193,7 +194,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "SECURITY": [{"basicAuth": []}, {"bearerAuth": []}],
+    "SECURITY": [{"basicAuth": []}, {"bearerAuth": []}, {"apiKeyHeader": []}],
 }
 
 # Security ---------------------------------------------------------------------------------------

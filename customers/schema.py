@@ -17,3 +17,11 @@ class BearerAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer"}
+
+
+class ApiKeyHeaderAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "customers.authentication.ApiKeyHeaderAuthentication"
+    name = "apiKeyHeader"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-SWU-API-KEY"}
