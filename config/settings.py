@@ -195,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"basicAuth": []}, {"bearerAuth": []}, {"apiKeyHeader": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "customers.schema.name_second_mounts",
+    ],
 }
 
 # Security ---------------------------------------------------------------------------------------

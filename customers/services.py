@@ -75,13 +75,20 @@ def profile_change(*, customer_id: int, created: bool, fields: Iterable[str]) ->
 
 @transaction.atomic
 def customer_create_or_update(
-    *, organisation: Organisation, email: str, provenance: Provenance, locale: str | None = None
+    *,
+    organisation: Organisation,
+    email: str,
+    provenance: Provenance,
+    locale: str | None = None,
+    data_fields: dict | None = None,
 ) -> tuple[Customer, bool]:
     """The organisation's customer with this email (any case), created or updated.
 
-    `locale` None leaves it as it is. Returns (customer, created). Concurrent calls for one new
+    `locale` None leaves it as it is; `data_fields` are merged into the stored ones
+    (customer_merge_data_fields). Returns (customer, created). Concurrent calls for one new
     email create one customer: the loser of the insert race finds and updates the winner's row.
-    One "customer.profile" ledger event when anything changed, none otherwise.
+    A "customer.profile" ledger event when anything changed (a new customer: one event naming
+    every field given), none otherwise.
     """
     email = clean_email(email)
     if locale is not None:
@@ -93,13 +100,20 @@ def customer_create_or_update(
         try:
             with transaction.atomic():  # a savepoint, so a lost race leaves our transaction usable
                 customer = Customer.objects.create(
-                    organisation=organisation, email=email, locale=locale or ""
+                    organisation=organisation,
+                    email=email,
+                    locale=locale or "",
+                    data_fields=data_fields or {},
                 )
             created = True
         except IntegrityError:
             customer = customers.with_email(email).get()
     if created:
-        changed = ["email", *(["locale"] if locale else [])]
+        changed = [
+            "email",
+            *(["locale"] if locale else []),
+            *(["data_fields"] if data_fields else []),
+        ]
     else:
         changed = []
         if locale is not None and customer.locale != locale:
@@ -111,6 +125,10 @@ def customer_create_or_update(
             organisation=organisation,
             change=profile_change(customer_id=customer.pk, created=created, fields=changed),
             provenance=provenance,
+        )
+    if data_fields and not created:
+        customer_merge_data_fields(
+            customer=customer, data_fields=data_fields, provenance=provenance
         )
     return customer, created
 

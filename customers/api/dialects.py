@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .negotiation import JSONWhateverTheHeaders
 
 logger = logging.getLogger("consent.errors")
 
@@ -84,6 +87,8 @@ class Dialect:
     name = "service"
     # Status for invalid input; the marketing preferences dialect answers 422.
     validation_status = 400
+    # How request and answer formats are chosen from Content-Type and Accept.
+    content_negotiation_class = DefaultContentNegotiation
 
     def handle_exception(self, exc, context):
         """A DRF exception handler for views of this dialect."""
@@ -168,6 +173,8 @@ class CustomersDialect(Dialect):
     """Seed 004: `{"success": false, "status": "<reason>"}`."""
 
     name = "customers"
+    # Its clients label JSON text/plain and ask for text/plain: JSON both ways regardless.
+    content_negotiation_class = JSONWhateverTheHeaders
 
     def body(self, info):
         return {"success": False, "status": info.message}
