@@ -6,6 +6,9 @@ sends `Content-type: application/json` with `Accept: text/plain`, and puts the e
 APIError.
 """
 
+import gc
+import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +21,24 @@ from customers.tests.factories import ApiUserFactory, OrganisationFactory
 from emaillogs.tests.factories import EmailLogFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _server_requests_finished():
+    """Wait for the live server's request threads to close their database connections.
+
+    The server keeps a connection alive until the client closes its socket, and a response
+    held by a caught exception (pytest.raises) keeps that socket open until collected. A request
+    thread still open when the session ends would find the shared SQLite connection no longer
+    shared, or keep PostgreSQL's test database in use.
+    """
+    yield
+    gc.collect()  # a response kept alive by a caught exception keeps its socket open
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(
+        "process_request_thread" in thread.name for thread in threading.enumerate()
+    ):
+        time.sleep(0.01)
 
 
 @pytest.fixture
