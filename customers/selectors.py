@@ -7,6 +7,15 @@ from .normalisation import normalise_email
 from .tenancy import get_in_organisation_or_404
 
 
+class ContactNotFound(Http404):
+    """No contact (customer) in the caller's organisation has this identifier."""
+
+    error_code = "ERROR_CONTACT_NOT_FOUND"
+
+    def __init__(self, message: str = "Contact not found."):
+        super().__init__(message)
+
+
 def customer_by_uuid_or_404(*, organisation, customer_uuid) -> Customer:
     """The organisation's customer with this UUID (erased customers are gone); else Http404."""
     return get_in_organisation_or_404(

@@ -230,12 +230,19 @@ class LoyaltyDialect(Dialect):
 
 
 class V2Dialect(Dialect):
-    """Seed 002: `{"message": …, "errorCode": …}`."""
+    """Seed 002: `{"message": "… ERROR_CODE", "errorCode": "ERROR_CODE"}`.
+
+    The vendor's clients find an error by its top-level `message` and map the `ERROR_…` code at
+    its end to an exception, so every message ends with its code, as the vendor writes them:
+    `{"message": "Contact not found. ERROR_CONTACT_NOT_FOUND", "errorCode": …}`.
+    """
 
     name = "v2"
 
     def body(self, info):
-        return {"message": info.message, "errorCode": info.code}
+        code = info.code if info.code.startswith("ERROR_") else f"ERROR_{info.code}"
+        message = info.message if info.message.endswith(code) else f"{info.message} {code}"
+        return {"message": message, "errorCode": code}
 
     def error_serializer(self):
         return inline_serializer(
