@@ -18,6 +18,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from ..parsers import CaseInsensitiveJSONParser
 from .negotiation import JSONWhateverTheHeaders
 
 logger = logging.getLogger("consent.errors")
@@ -89,6 +90,8 @@ class Dialect:
     validation_status = 400
     # How request and answer formats are chosen from Content-Type and Accept.
     content_negotiation_class = DefaultContentNegotiation
+    # Request body parsers; None means the project's default (strict JSON).
+    parser_classes = None
 
     def handle_exception(self, exc, context):
         """A DRF exception handler for views of this dialect."""
@@ -238,6 +241,8 @@ class V2Dialect(Dialect):
     """
 
     name = "v2"
+    # Request keys bind whatever their case: older clients send PascalCase.
+    parser_classes = (CaseInsensitiveJSONParser,)
 
     def body(self, info):
         code = info.code if info.code.startswith("ERROR_") else f"ERROR_{info.code}"
