@@ -244,8 +244,19 @@ class V2Dialect(Dialect):
     # Request keys bind whatever their case: older clients send PascalCase.
     parser_classes = (CaseInsensitiveJSONParser,)
 
+    # Our generic codes as the vendor names them, where it has a name (its clients map a code to
+    # an exception class); the others become ERROR_<code>.
+    VENDOR_CODES = {
+        "INVALID_REQUEST": "ERROR_PARAMETER_INVALID",
+        "UNAUTHORIZED": "ERROR_INVALID_LOGIN",
+        "FORBIDDEN": "ERROR_CANNOT_PERFORM_OPERATION_ON_ACCOUNT",
+        "UNSUPPORTED_MEDIA_TYPE": "ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED",
+        "RATE_LIMITED": "ERROR_APIUSAGE_EXCEEDED",
+    }
+
     def body(self, info):
-        code = info.code if info.code.startswith("ERROR_") else f"ERROR_{info.code}"
+        code = self.VENDOR_CODES.get(info.code, info.code)
+        code = code if code.startswith("ERROR_") else f"ERROR_{code}"
         message = info.message if info.message.endswith(code) else f"{info.message} {code}"
         return {"message": message, "errorCode": code}
 

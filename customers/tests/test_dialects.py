@@ -90,17 +90,22 @@ def test_v2_dialect_ends_every_message_with_its_error_code(rw_client):
         "errorCode": "ERROR_NOT_FOUND",
     }
     assert rw_client.put("/v2", {}, format="json").json() == {
-        "message": "Either Email or SMS Preference is required. ERROR_INVALID_REQUEST",
-        "errorCode": "ERROR_INVALID_REQUEST",
+        "message": "Either Email or SMS Preference is required. ERROR_PARAMETER_INVALID",
+        "errorCode": "ERROR_PARAMETER_INVALID",
     }
 
 
 @pytest.mark.parametrize(
     "method, headers, status, code",
     [
-        ("get", {}, 401, "ERROR_UNAUTHORIZED"),
+        ("get", {}, 401, "ERROR_INVALID_LOGIN"),
         ("patch", {"HTTP_AUTHORIZATION": "auth"}, 405, "ERROR_METHOD_NOT_ALLOWED"),
-        ("post", {"HTTP_AUTHORIZATION": "auth", "CONTENT_TYPE": "text/csv"}, 415, None),
+        (
+            "post",
+            {"HTTP_AUTHORIZATION": "auth", "CONTENT_TYPE": "text/csv"},
+            415,
+            "ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED",
+        ),
     ],
 )
 def test_v2_dialect_words_drfs_own_errors_with_a_trailing_code(
@@ -130,7 +135,7 @@ def test_optout_dialect_gives_every_error_a_unique_uid(rw_client, caplog):
 def test_malformed_json_is_the_dialects_400(rw_client):
     response = rw_client.generic("POST", "/v2", "{nope", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["errorCode"] == "ERROR_INVALID_REQUEST"
+    assert response.json()["errorCode"] == "ERROR_PARAMETER_INVALID"
 
 
 def test_an_unauthenticated_call_keeps_its_401_and_header(anon_client):
