@@ -170,6 +170,7 @@ REST_FRAMEWORK = {
         # Basic first: its WWW-Authenticate header is what turns a missing login into a 401.
         "customers.authentication.CachedBasicAuthentication",
         "customers.authentication.BearerTokenAuthentication",
+        "customers.authentication.ApiKeyHeaderAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.permissions.HasOrganisationRole"],
     "DEFAULT_THROTTLE_CLASSES": ["customers.throttling.ApiUserRateThrottle"],
@@ -198,7 +199,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "SECURITY": [{"basicAuth": []}, {"bearerAuth": []}],
+    "SECURITY": [{"basicAuth": []}, {"bearerAuth": []}, {"apiKeyHeader": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "customers.schema.name_second_mounts",
+    ],
 }
 
 # Security ---------------------------------------------------------------------------------------

@@ -33,3 +33,12 @@ for app_urls in APPS:
         # Vendor dialects, at their documented paths (no trailing slash, never a redirect).
         path("", include(app_urls.dialect_urlpatterns)),
     ]
+
+# Seed 004 is the customers API of Sendwithus, whose clients call it under /api/v1/: one set of
+# routes mounted twice. Names resolve at the root as they are ("customers-detail") and under
+# /api/v1/ in the "sendwithus" namespace ("sendwithus:customers-detail").
+SEED_004 = customers_urls.seed_004_urlpatterns + emaillogs_urls.seed_004_urlpatterns
+urlpatterns += [
+    path("", include(SEED_004)),
+    path("api/v1/", include((SEED_004, "sendwithus"))),
+]

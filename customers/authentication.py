@@ -1,4 +1,9 @@
-"""The one authentication setup for every API route: HTTP Basic and Bearer tokens."""
+"""The one authentication setup for every API route: HTTP Basic, Bearer tokens and API-key headers.
+
+An API token (issued by `create_api_user --token`) is accepted in three forms, because vendor
+clients send it differently: `Authorization: Bearer <key>`, HTTP Basic with the key as the user
+name and an empty password (the Sendwithus clients), and the header `X-SWU-API-KEY: <key>`.
+"""
 
 import base64
 import binascii
@@ -29,6 +34,25 @@ def _is_clean(text: str) -> bool:
 
 def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def authenticate_token(request, key: str, message: str = "Invalid API token."):
+    """(user, token) for a live token's key; AuthenticationFailed otherwise (one query).
+
+    Failed keys count per client address (and per key prefix, the token's "user name"), and a
+    caller past the limit is refused before the database.
+    """
+    failures = LoginFailures(request, f"token:{key[:8]}")
+    failures.check(cache.get_many(failures.keys))
+    token = (
+        ApiToken.objects.select_related("user__membership__organisation")
+        .filter(key_digest=token_digest(key), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        failures.record()
+        raise exceptions.AuthenticationFailed(message)
+    return (token.user, token)
 
 
 class CachedBasicAuthentication(BasicAuthentication):
@@ -63,6 +87,10 @@ class CachedBasicAuthentication(BasicAuthentication):
         return self.authenticate_credentials(userid, password, request)
 
     def authenticate_credentials(self, userid, password, request=None):
+        if password == "":
+            # An API token as the user name and no password, as the Sendwithus clients send it.
+            # Users cannot log in with an empty password, so this reading is unambiguous.
+            return authenticate_token(request, userid, BAD_CREDENTIALS)
         cache_key = (
             "basic-auth:"
             + hmac.new(
@@ -108,18 +136,22 @@ class BearerTokenAuthentication(BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid bearer token.") from exc
-        # Failed keys count per client address (and per key prefix, the token's "user name").
-        failures = LoginFailures(request, f"bearer:{key[:8]}")
-        failures.check(cache.get_many(failures.keys))
-        token = (
-            ApiToken.objects.select_related("user__membership__organisation")
-            .filter(key_digest=token_digest(key), revoked_at__isnull=True)
-            .first()
-        )
-        if token is None or not token.user.is_active:
-            failures.record()
-            raise exceptions.AuthenticationFailed("Invalid bearer token.")
-        return (token.user, token)
+        return authenticate_token(request, key, "Invalid bearer token.")
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+class ApiKeyHeaderAuthentication(BaseAuthentication):
+    """`X-SWU-API-KEY: <key>` with an API token's key, as the Sendwithus clients send it."""
+
+    header = "HTTP_X_SWU_API_KEY"
+
+    def authenticate(self, request):
+        key = request.META.get(self.header)
+        if key is None:
+            return None
+        key = key.strip()
+        if not key or not key.isascii():
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        return authenticate_token(request, key, "Invalid API key.")

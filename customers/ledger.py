@@ -40,6 +40,8 @@ class Provenance:
     ip_address: str | None = None
     user_agent: str = ""
     request_id: str = ""
+    # The consent record the client sent with the request, if any (see ConsentEvent.consent).
+    consent: list | None = None
 
     @classmethod
     def from_request(cls, request, *, source: str = Source.API, detail: str | None = None):
@@ -114,6 +116,7 @@ def record_changes(
                     ip_address=provenance.ip_address,
                     user_agent=provenance.user_agent[:512],
                     request_id=provenance.request_id[:64],
+                    consent=provenance.consent,
                     occurred_at=occurred_at,
                 )
                 for change in effective
@@ -139,8 +142,10 @@ def _insert_postgresql(organisation_id, changes: list[Change], provenance, occur
         cursor.execute(
             f"INSERT INTO {table} "  # our own table name, never input
             "(organisation_id, customer_id, subject_key, kind, target, old_value, new_value, "
-            "source, source_detail, actor, ip_address, user_agent, request_id, occurred_at) "
-            "SELECT %s, c, sk, k, t, o::jsonb, n::jsonb, %s, %s, %s, %s::inet, %s, %s, %s "
+            "source, source_detail, actor, ip_address, user_agent, request_id, consent, "
+            "occurred_at) "
+            "SELECT %s, c, sk, k, t, o::jsonb, n::jsonb, %s, %s, %s, %s::inet, %s, %s, %s::jsonb, "
+            "%s "
             "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
             " AS e(c, sk, k, t, o, n)",
             [
@@ -151,6 +156,7 @@ def _insert_postgresql(organisation_id, changes: list[Change], provenance, occur
                 provenance.ip_address,
                 provenance.user_agent[:512],
                 provenance.request_id[:64],
+                _json_or_null(provenance.consent),
                 occurred_at,
                 [change.customer_id for change in changes],
                 [change.subject_key for change in changes],

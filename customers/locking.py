@@ -79,11 +79,7 @@ def lock_customers(ids, *, organisation=None) -> set[int]:
 def lock_live_customer(customer: Customer | int) -> Customer:
     """Lock one customer and return its row as committed now; CustomerErased if it is erased."""
     pk = getattr(customer, "pk", customer)
-    locked = (
-        Customer.objects.select_for_update(no_key=True)
-        .filter(live_customer(), pk=pk)
-        .first()
-    )
+    locked = Customer.objects.select_for_update(no_key=True).filter(live_customer(), pk=pk).first()
     if locked is None:
         raise CustomerErased("No customer matches the given query.")
     return locked

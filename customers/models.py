@@ -194,15 +194,15 @@ class ConsentEventQuerySet(OrganisationQuerySet):
 
     def _redact_personal_data(self) -> int:
         """Blank who-did-it network details; used by customers.ledger.redact_events_of only."""
-        return super().update(ip_address=None, user_agent="")
+        return super().update(ip_address=None, user_agent="", consent=None)
 
 
 class ConsentEvent(models.Model):
     """One appended line of the consent ledger: what changed, from what to what, by whom and how.
 
     Rows are never updated or deleted (the model, the admin and, on PostgreSQL, a trigger refuse
-    it). The one exception is erasure, which blanks `ip_address` and `user_agent` of an erased
-    customer's events, through `customers.ledger.redact_events_of`.
+    it). The one exception is erasure, which blanks `ip_address`, `user_agent` and `consent` of
+    an erased customer's events, through `customers.ledger.redact_events_of`.
     Old and new values hold states (opted in, subscribed, reason), never personal data.
     """
 
@@ -242,6 +242,10 @@ class ConsentEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # The consent record a client sent with the change (v2 with-consent-and-preferences): a list
+    # of {text, dateTimeConsented, url, ipAddress, userAgent}, the end user's proof of consent.
+    # Personal data: blanked with ip_address and user_agent when the customer is erased.
+    consent = models.JSONField(null=True, blank=True)
     occurred_at = models.DateTimeField()
 
     objects = ConsentEventQuerySet.as_manager()

@@ -46,13 +46,23 @@ def profile_change(*, customer_id: int, created: bool, fields: Iterable[str]) ->
 
 @transaction.atomic
 def customer_create_or_update(
-    *, organisation: Organisation, email: str, provenance: Provenance, locale: str | None = None
+    *,
+    organisation: Organisation,
+    email: str,
+    provenance: Provenance,
+    locale: str | None = None,
+    data_fields: dict | None = None,
+    opt_in_type: str | None = None,
+    email_type: str | None = None,
 ) -> tuple[Customer, bool]:
     """The organisation's customer with this email (any case), created or updated.
 
-    `locale` None leaves it as it is. Returns (customer, created). Concurrent calls for one new
+    `locale`, `opt_in_type` and `email_type` None leave them as they are; `data_fields` are
+    merged into the stored ones (customer_merge_data_fields). Returns (customer, created).
+    Concurrent calls for one new
     email create one customer: the loser of the insert race finds and updates the winner's row.
-    One "customer.profile" ledger event when anything changed, none otherwise.
+    A "customer.profile" ledger event when anything changed (a new customer: one event naming
+    every field given), none otherwise.
     """
     try:
         email = clean_email(email)
@@ -67,24 +77,37 @@ def customer_create_or_update(
         try:
             with transaction.atomic():  # a savepoint, so a lost race leaves our transaction usable
                 customer = Customer.objects.create(
-                    organisation=organisation, email=email, locale=locale or ""
+                    organisation=organisation,
+                    email=email,
+                    locale=locale or "",
+                    data_fields=data_fields or {},
+                    opt_in_type=opt_in_type or Customer.OptInType.UNKNOWN,
+                    email_type=email_type or Customer.EmailType.HTML,
                 )
             created = True
         except IntegrityError:
             customer = customers.with_email(email).get()
+    given = {"locale": locale, "opt_in_type": opt_in_type, "email_type": email_type}
     if created:
-        changed = ["email", *(["locale"] if locale else [])]
+        changed = ["email", *(name for name, value in given.items() if value)]
+        changed += ["data_fields"] if data_fields else []
     else:
         changed = []
-        if locale is not None and customer.locale != locale:
-            customer.locale = locale
-            changed.append("locale")
-            customer.save(update_fields=["locale", "updated_at"])
+        for name, value in given.items():
+            if value is not None and getattr(customer, name) != value:
+                setattr(customer, name, value)
+                changed.append(name)
+        if changed:
+            customer.save(update_fields=[*changed, "updated_at"])
     if changed:
         record_change(
             organisation=organisation,
             change=profile_change(customer_id=customer.pk, created=created, fields=changed),
             provenance=provenance,
+        )
+    if data_fields and not created:
+        customer_merge_data_fields(
+            customer=customer, data_fields=data_fields, provenance=provenance
         )
     return customer, created
 

@@ -41,7 +41,8 @@ class EmailLog(models.Model):
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [
-            # import_email_logs re-runs update by public id instead of duplicating.
+            # import_email_logs re-runs update by public id instead of duplicating; it also serves
+            # GET /logs/{id} (and /api/v1/logs/{id}).
             models.UniqueConstraint(
                 fields=["organisation", "public_id"], name="emaillog_org_public_id_unique"
             ),

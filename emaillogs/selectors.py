@@ -2,6 +2,11 @@
 
 from datetime import UTC, datetime
 
+from django.http import Http404
+
+from customers.models import live_customer
+from customers.tenancy import get_in_organisation_or_404
+
 from .models import EmailLog
 
 
@@ -19,3 +24,15 @@ def customer_logs(
         # "After t" in whole seconds: a log at t.5 was sent in second t, so it is not after t.
         logs = logs.filter(created__gte=datetime.fromtimestamp(created_gt + 1, tz=UTC))
     return list(logs.order_by("-created", "-id")[:count])
+
+
+def log_by_public_id_or_404(*, organisation, log_id: str) -> EmailLog:
+    """The organisation's log with this public id (`log_…`), else Http404.
+
+    One query, served by emaillog_org_public_id_unique. Logs of erased customers are gone too.
+    """
+    if "\x00" in log_id:  # PostgreSQL refuses NUL in text: such an id names no log
+        raise Http404("No email log matches the given query.")
+    return get_in_organisation_or_404(
+        EmailLog.objects.filter(live_customer("customer")), organisation, public_id=log_id
+    )

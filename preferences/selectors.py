@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from customers.models import Customer, live_customer
+from customers.selectors import ContactNotFound
 from customers.tenancy import get_in_organisation_or_404
 
 from .models import Preference, PreferenceOptIn
@@ -45,18 +46,21 @@ def leaf_preference_or_404(*, organisation, preference_id) -> Preference:
 
 
 def contact_or_404(*, organisation, identifier: str) -> Customer:
-    """The v2 contact by contact id (the integer id) or email address, else Http404."""
+    """The v2 contact by contact id (the integer id) or email address, else ContactNotFound."""
     text = str(identifier).strip()
     if text.isdigit():
         if int(text) > MAX_ID:
-            raise Http404("Contact not found.")
-        return get_in_organisation_or_404(Customer.objects.live(), organisation, pk=int(text))
+            raise ContactNotFound()
+        try:
+            return get_in_organisation_or_404(Customer.objects.live(), organisation, pk=int(text))
+        except Http404 as exc:
+            raise ContactNotFound() from exc
     # PostgreSQL refuses NUL in text: such an identifier can name no contact.
     if "@" not in text or "\x00" in text:
-        raise Http404("Contact not found.")
+        raise ContactNotFound()
     customer = Customer.objects.live().for_organisation(organisation).with_email(text).first()
     if customer is None:
-        raise Http404("Contact not found.")
+        raise ContactNotFound()
     return customer
 
 

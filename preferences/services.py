@@ -8,7 +8,7 @@ siblings.
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.core.management.color import no_style
@@ -20,6 +20,7 @@ from customers import locking
 from customers.ledger import Change, Provenance, record_changes
 from customers.locking import CustomerErased
 from customers.models import Customer, Organisation
+from customers.services import customer_create_or_update
 from customers.tenancy import OutsideOrganisation, require_in_organisation
 
 from .models import Preference, PreferenceOptIn
@@ -183,6 +184,37 @@ def preference_opt_ins_apply(
             occurred_at=now,
         )
     return result
+
+
+@transaction.atomic
+def contact_save_with_consent_and_preferences(
+    *,
+    organisation: Organisation,
+    email: str,
+    states: dict[int, bool],
+    provenance: Provenance,
+    consent: list[dict] | None = None,
+    opt_in_type: str | None = None,
+    email_type: str | None = None,
+    data_fields: dict | None = None,
+) -> tuple[Customer, bool]:
+    """A contact created or updated by email, with preference opt-ins, in one transaction.
+
+    `consent` (the client's consent records) is kept on every ledger event the call writes, so
+    the ledger can prove what the contact agreed to. Returns (customer, created).
+    """
+    provenance = replace(provenance, consent=consent or None)
+    customer, created = customer_create_or_update(
+        organisation=organisation,
+        email=email,
+        opt_in_type=opt_in_type,
+        email_type=email_type,
+        data_fields=data_fields,
+        provenance=provenance,
+    )
+    if states:
+        preference_opt_ins_set(customer=customer, states=states, provenance=provenance)
+    return customer, created
 
 
 # The preference tree ---------------------------------------------------------------------------

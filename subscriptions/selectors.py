@@ -3,8 +3,11 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.http import Http404
+
 from customers.models import Customer
 from customers.normalisation import address_key, normalise_email
+from customers.selectors import ContactNotFound
 from customers.tenancy import get_in_organisation_or_404
 from preferences.models import PreferenceOptIn
 
@@ -70,11 +73,14 @@ def customers_by_email_key(*, organisation, email_keys: Iterable[str]) -> dict[s
 
 def contact_by_email_or_404(*, organisation, email: str) -> Customer:
     """The organisation's (not erased) customer with this address, whatever its case; else 404."""
-    return get_in_organisation_or_404(
-        Customer.objects.live(),
-        organisation,
-        email_key=normalise_email(email) or "",
-    )
+    try:
+        return get_in_organisation_or_404(
+            Customer.objects.live(),
+            organisation,
+            email_key=normalise_email(email) or "",
+        )
+    except Http404 as exc:
+        raise ContactNotFound() from exc
 
 
 def marketing_preference_opt_ins(*, customer: Customer) -> list[PreferenceOptIn]:

@@ -23,6 +23,16 @@ class OrganisationScopedView(APIView):
     def get_exception_handler(self):
         return self.dialect.handle_exception
 
+    def get_parsers(self):
+        if self.dialect.parser_classes is None:
+            return super().get_parsers()
+        return [parser() for parser in self.dialect.parser_classes]
+
+    def get_content_negotiator(self):
+        if not getattr(self, "_negotiator", None):
+            self._negotiator = self.dialect.content_negotiation_class()
+        return self._negotiator
+
     def initial(self, request, *args, **kwargs):
         # DRF's JSON parser reads the stream itself, past Django's body size check: refuse early.
         try:

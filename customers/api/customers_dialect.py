@@ -6,7 +6,12 @@ The logs route of the same seed lives in emaillogs.api.customers_logs.
 """
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -62,10 +67,31 @@ class CustomersCustomerResponse(serializers.Serializer):
     customer = CustomersCustomerSerializer()
 
 
+MAX_DATA_FIELDS = 200
+MAX_DATA_KEY_LENGTH = 100
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class CustomersCustomerRequest(serializers.Serializer):
     email = EmailAddressField(help_text="Email (key) of the customer")
     locale = serializers.CharField(
         max_length=35, required=False, help_text="BCP 47 tag, e.g. en, en-US, de-DE"
+    )
+    data = serializers.DictField(
+        required=False,
+        help_text=(
+            "Merged into the customer's data fields: given keys are set, others stay "
+            f"(at most {MAX_DATA_FIELDS} keys of up to {MAX_DATA_KEY_LENGTH} characters)"
+        ),
     )
 
     def to_internal_value(self, data):
@@ -74,6 +100,16 @@ class CustomersCustomerRequest(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
+
+    def validate_data(self, value):
+        if len(value) > MAX_DATA_FIELDS:
+            raise serializers.ValidationError(f"At most {MAX_DATA_FIELDS} keys.")
+        if any(len(key) > MAX_DATA_KEY_LENGTH for key in value):
+            raise serializers.ValidationError(f"Keys are at most {MAX_DATA_KEY_LENGTH} characters.")
+        if _has_nul(value):
+            # PostgreSQL cannot store NUL in JSON text.
+            raise serializers.ValidationError("Must not contain NUL characters.")
+        return value
 
     def validate_locale(self, value):
         try:
@@ -91,14 +127,25 @@ class CustomersCreateView(OrganisationScopedView):
         description="Create or update a customer; the email is the key (any case).",
         request=CustomersCustomerRequest,
         responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403)},
+        examples=[
+            OpenApiExample(
+                "Create or update",
+                value={"email": "matt@example.com", "locale": "de-DE", "data": {"plan": "gold"}},
+                request_only=True,
+            ),
+            OpenApiExample("Done", value=OK, response_only=True),
+        ],
     )
     def post(self, request):
         serializer = CustomersCustomerRequest(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         services.customer_create_or_update(
             organisation=self.organisation,
             provenance=self.provenance(),
-            **serializer.validated_data,
+            email=data["email"],
+            locale=data.get("locale"),
+            data_fields=data.get("data"),
         )
         return Response(OK)
 

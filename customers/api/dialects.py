@@ -15,7 +15,11 @@ from dataclasses import dataclass
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from ..parsers import CaseInsensitiveJSONParser
+from .negotiation import JSONWhateverTheHeaders
 
 logger = logging.getLogger("consent.errors")
 
@@ -84,6 +88,10 @@ class Dialect:
     name = "service"
     # Status for invalid input; the marketing preferences dialect answers 422.
     validation_status = 400
+    # How request and answer formats are chosen from Content-Type and Accept.
+    content_negotiation_class = DefaultContentNegotiation
+    # Request body parsers; None means the project's default (strict JSON).
+    parser_classes = None
 
     def handle_exception(self, exc, context):
         """A DRF exception handler for views of this dialect."""
@@ -168,6 +176,8 @@ class CustomersDialect(Dialect):
     """Seed 004: `{"success": false, "status": "<reason>"}`."""
 
     name = "customers"
+    # Its clients label JSON text/plain and ask for text/plain: JSON both ways regardless.
+    content_negotiation_class = JSONWhateverTheHeaders
 
     def body(self, info):
         return {"success": False, "status": info.message}
@@ -223,12 +233,32 @@ class LoyaltyDialect(Dialect):
 
 
 class V2Dialect(Dialect):
-    """Seed 002: `{"message": …, "errorCode": …}`."""
+    """Seed 002: `{"message": "… ERROR_CODE", "errorCode": "ERROR_CODE"}`.
+
+    The vendor's clients find an error by its top-level `message` and map the `ERROR_…` code at
+    its end to an exception, so every message ends with its code, as the vendor writes them:
+    `{"message": "Contact not found. ERROR_CONTACT_NOT_FOUND", "errorCode": …}`.
+    """
 
     name = "v2"
+    # Request keys bind whatever their case: older clients send PascalCase.
+    parser_classes = (CaseInsensitiveJSONParser,)
+
+    # Our generic codes as the vendor names them, where it has a name (its clients map a code to
+    # an exception class); the others become ERROR_<code>.
+    VENDOR_CODES = {
+        "INVALID_REQUEST": "ERROR_PARAMETER_INVALID",
+        "UNAUTHORIZED": "ERROR_INVALID_LOGIN",
+        "FORBIDDEN": "ERROR_CANNOT_PERFORM_OPERATION_ON_ACCOUNT",
+        "UNSUPPORTED_MEDIA_TYPE": "ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED",
+        "RATE_LIMITED": "ERROR_APIUSAGE_EXCEEDED",
+    }
 
     def body(self, info):
-        return {"message": info.message, "errorCode": info.code}
+        code = self.VENDOR_CODES.get(info.code, info.code)
+        code = code if code.startswith("ERROR_") else f"ERROR_{code}"
+        message = info.message if info.message.endswith(code) else f"{info.message} {code}"
+        return {"message": message, "errorCode": code}
 
     def error_serializer(self):
         return inline_serializer(

@@ -183,7 +183,7 @@ def test_an_unknown_preference_is_a_404(rw_client, customer, method, _, preferen
 
 
 @pytest.mark.parametrize(
-    "customer_id", ["not-a-uuid", "12", "c1368b63-7129-45b6-8ee6-da6ee27ec26c"]
+    "customer_id", ["not-a-uuid", "12", "01b8d234-5efc-4f57-be1d-b20eb3f50ef7"]
 )
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_an_unknown_or_malformed_customer_is_a_404(rw_client, preference, customer_id, method):

@@ -134,7 +134,7 @@ def _parse_contact_refs(data) -> list[services.ContactRef]:
     refs = []
     for index, item in enumerate(data):
         where = f"[{index}]"
-        if not isinstance(item, dict) or set(item) - {"id", "email"}:
+        if not isinstance(item, dict) or {str(key).casefold() for key in item} - {"id", "email"}:
             raise ValidationError({where: ["Each item is an object with id or email."]})
         contact_id, email = item.get("id"), item.get("email")
         if type(contact_id) is int and contact_id == 0:

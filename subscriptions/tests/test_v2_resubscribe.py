@@ -236,7 +236,8 @@ def test_a_bounced_or_complained_address_is_never_resubscribed_without_challenge
     with assert_nothing_changed():
         response = rw_client.post(NO_CHALLENGE_URL, body, format="json")
     assert response.status_code == 400
-    assert response.json()["errorCode"] == "CHALLENGE_REQUIRED"
+    assert response.json()["errorCode"] == "ERROR_CHALLENGE_REQUIRED"
+    assert response.json()["message"].endswith(" ERROR_CHALLENGE_REQUIRED")
     assert status_of(customer) == reason
     customer.refresh_from_db()
     assert customer.data_fields == {}
