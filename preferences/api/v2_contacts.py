@@ -14,9 +14,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from customers import selectors as customer_selectors
-from customers import services as customer_services
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
+from customers.api.fields import EmailAddressField
 from customers.api.v2_contact import V2ContactSerializer, v2_contacts, v2_time
 from customers.models import Customer
 from customers.normalisation import normalise_email
@@ -58,7 +58,7 @@ class V2ContactDataFieldRequestSerializer(serializers.Serializer):
 
 class V2ApiContactRequestSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, min_value=0, help_text="Ignored on create")
-    email = serializers.CharField(max_length=254)
+    email = EmailAddressField()
     optInType = serializers.ChoiceField(
         choices=Customer.OptInType.values, required=False, allow_null=True
     )
@@ -69,12 +69,6 @@ class V2ApiContactRequestSerializer(serializers.Serializer):
         many=True, required=False, allow_null=True, max_length=MAX_DATA_FIELDS
     )
     status = serializers.CharField(required=False, help_text="Ignored: the status is ours")
-
-    def validate_email(self, value):
-        try:
-            return customer_services.clean_email(value)
-        except customer_services.InvalidCustomerInput as exc:
-            raise serializers.ValidationError(str(exc)) from exc
 
 
 class V2ConsentRequestSerializer(serializers.Serializer):
