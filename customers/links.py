@@ -9,9 +9,11 @@ an expired one (410).
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.core import signing
+from django.utils.cache import add_never_cache_headers
 
 PREFERENCE_CENTRE = "preferences"
 UNSUBSCRIBE = "unsubscribe"
@@ -85,3 +87,31 @@ def customer_links(customer) -> dict:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     }
+
+
+# Every response of a hosted page carries these (the token in the URL is a key to the person's
+# consent: no cache may keep the page, no Referer may carry it on, no search engine may list it).
+HOSTED_PAGE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+    # Pages need nothing but their own stylesheet and to post forms back to themselves.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+def hosted_page(view):
+    """Decorate a hosted page's view: no-store caching and the headers above on every answer."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Cache-Control"] = "no-store"
+        for name, value in HOSTED_PAGE_HEADERS.items():
+            response[name] = value
+        return response
+
+    return wrapper
