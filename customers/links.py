@@ -94,11 +94,6 @@ def customer_links(customer) -> dict:
 HOSTED_PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex",
-    # Pages need nothing but their own stylesheet and to post forms back to themselves.
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
-    ),
 }
 
 

@@ -4,6 +4,8 @@ Views stay thin: read the link, call a selector or service, render. Every answer
 hosted-page headers (customers.links.hosted_page) and speaks the customer's language.
 """
 
+from functools import wraps
+
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,6 +21,25 @@ from . import selectors, services
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
 SAVED, CONFIRM = "1", "confirm"  # ?saved= after a preference-centre save
+
+
+# The pages need nothing but their own stylesheet and to post their forms back to themselves.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def hosted(view):
+    """The hosted-page headers (customers.links.hosted_page) and this app's strict CSP."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        return response
+
+    return links.hosted_page(wrapper)
 
 
 def page_language(locale: str | None) -> str:
@@ -54,7 +75,7 @@ def _provenance(request, detail=None):
     return Provenance.from_request(request, source=Source.HOSTED_PAGE, detail=detail)
 
 
-@links.hosted_page
+@hosted
 @require_http_methods(["GET", "POST"])
 def preference_centre(request, token):
     try:
@@ -94,7 +115,7 @@ def preference_centre(request, token):
 # csrf_exempt for RFC 8058's one-click POST only, which a mailbox provider sends with no cookie
 # and no token; the interactive form's POST is checked by csrf_protect below.
 @csrf_exempt
-@links.hosted_page
+@hosted
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
     try:

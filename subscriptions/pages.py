@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from customers.ledger import Provenance, Source
+from customers.links import hosted_page
 
 from . import services
 
@@ -25,10 +25,7 @@ def _page(request, challenge, name: str, status: int = 200, **context):
         organisation=challenge.organisation.name if challenge else "",
         email=challenge.email if challenge else "",
     )
-    response = render(request, f"{TEMPLATES}/{language}/{name}.html", context, status=status)
-    # The token is in the URL: never leak it to the next site through the Referer header.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, f"{TEMPLATES}/{language}/{name}.html", context, status=status)
 
 
 def _is_http_url(url: str) -> bool:
@@ -36,7 +33,8 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-@never_cache
+# No cache, no Referer (the token is in the URL), no search engine.
+@hosted_page
 @require_http_methods(["GET", "POST"])
 def resubscribe_confirm(request, token):
     try:

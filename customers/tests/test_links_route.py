@@ -62,7 +62,8 @@ def test_an_erased_customer_is_404(rw_client, customer):
 
 
 @pytest.mark.parametrize(
-    "customer_uuid", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00", "１２３"]
+    "customer_uuid",
+    ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "%00", "\uff11\uff12\uff13"],
 )
 def test_a_malformed_or_unknown_uuid_is_404(rw_client, customer, customer_uuid):
     response = rw_client.get(f"/consent/v1/customers/{customer_uuid}/links")
