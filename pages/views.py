@@ -10,7 +10,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers import links
@@ -75,7 +75,10 @@ def _provenance(request, detail=None):
     return Provenance.from_request(request, source=Source.HOSTED_PAGE, detail=detail)
 
 
+# The form's POST is CSRF-checked by hosted_page_csrf_protect (see customers.links for why).
+@csrf_exempt
 @hosted
+@links.hosted_page_csrf_protect
 @require_http_methods(["GET", "POST"])
 def preference_centre(request, token):
     try:
@@ -113,7 +116,7 @@ def preference_centre(request, token):
 
 
 # csrf_exempt for RFC 8058's one-click POST only, which a mailbox provider sends with no cookie
-# and no token; the interactive form's POST is checked by csrf_protect below.
+# and no token; the interactive form's POST is checked by hosted_page_csrf_protect below.
 @csrf_exempt
 @hosted
 @require_http_methods(["GET", "POST"])
@@ -127,7 +130,7 @@ def unsubscribe(request, token):
     return _unsubscribe_page(request, customer)
 
 
-@csrf_protect
+@links.hosted_page_csrf_protect
 def _unsubscribe_page(request, customer):
     if request.method == "POST":
         return _unsubscribe_now(request, customer, one_click=False)

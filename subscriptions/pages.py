@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.ledger import Provenance, Source
-from customers.links import hosted_page
+from customers.links import hosted_page, hosted_page_csrf_protect
 
 from . import services
 
@@ -33,8 +34,11 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-# No cache, no Referer (the token is in the URL), no search engine.
+# No cache, no Referer (the token is in the URL), no search engine; the CSRF check that works
+# under no-referrer (browsers post with `Origin: null`).
+@csrf_exempt
 @hosted_page
+@hosted_page_csrf_protect
 @require_http_methods(["GET", "POST"])
 def resubscribe_confirm(request, token):
     try:

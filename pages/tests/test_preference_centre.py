@@ -165,7 +165,11 @@ def test_the_challenge_from_the_centre_resubscribes_once_confirmed(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(centre_path, form(email=True))
     confirm = re.search(r"http://localhost:8000(/pages/resubscribe/\S+)", mail.outbox[0].body)
-    response = client.post(confirm.group(1))
+    # As a browser does it: the form's CSRF token, and Origin: null (the page is no-referrer).
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(confirm.group(1)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = browser.post(confirm.group(1), {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
     assert response.status_code == 303
     assert response["Location"].startswith("http://localhost:8000/pages/preferences/")
     assert not Suppression.objects.exists()

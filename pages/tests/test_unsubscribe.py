@@ -142,3 +142,34 @@ def test_one_click_takes_a_constant_number_of_queries(
 def test_get_takes_one_query(client, customer, unsubscribe_path, django_assert_num_queries):
     with django_assert_num_queries(1):  # the customer with their organisation
         client.get(unsubscribe_path)
+
+
+def form_token(client, path):
+    page = client.get(path).content.decode()
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def test_a_browser_posting_with_origin_null_passes_the_csrf_check(customer, unsubscribe_path):
+    # Under Referrer-Policy: no-referrer, browsers post the page's own form with Origin: null.
+    client = Client(enforce_csrf_checks=True)
+    token = form_token(client, unsubscribe_path)
+    response = client.post(unsubscribe_path, {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
+    assert response.status_code == 200
+    assert events() == unsubscribed(customer)
+
+
+def test_origin_null_without_the_token_is_still_refused(customer, unsubscribe_path):
+    client = Client(enforce_csrf_checks=True)
+    client.get(unsubscribe_path)
+    assert client.post(unsubscribe_path, {}, HTTP_ORIGIN="null").status_code == 403
+    assert events() == []
+
+
+def test_a_foreign_origin_is_refused_even_with_the_token(customer, unsubscribe_path):
+    client = Client(enforce_csrf_checks=True)
+    token = form_token(client, unsubscribe_path)
+    response = client.post(
+        unsubscribe_path, {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="https://evil.example"
+    )
+    assert response.status_code == 403
+    assert events() == []
