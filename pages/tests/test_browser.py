@@ -118,6 +118,38 @@ def unlabelled_controls(browser):
     )
 
 
+def low_contrast_texts(browser):
+    """Texts whose colour against their background is below WCAG AA (4.5:1)."""
+    return browser.execute_script(
+        """
+        const rgb = (c) => c.match(/[\\d.]+/g).map(Number);
+        const lum = ([r, g, b]) => {
+          const f = (v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+          };
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const background = (el) => {
+          for (; el; el = el.parentElement) {
+            const c = rgb(getComputedStyle(el).backgroundColor);
+            if (c.length < 4 || c[3] > 0) return c;
+          }
+          return [255, 255, 255];
+        };
+        const problems = [];
+        for (const el of document.querySelectorAll('body *')) {
+          const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+          if (!own) continue;
+          const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          if (ratio < 4.5) problems.push(el.tagName + ' ' + ratio.toFixed(2));
+        }
+        return problems;
+        """
+    )
+
+
 @pytest.fixture
 def demo(db):
     organisation = OrganisationFactory(slug="shop", name="Northwind Outfitters")
@@ -150,6 +182,7 @@ def test_a_person_unsubscribes_with_one_click_of_the_button(open_page, demo, lan
     browser = open_page(links.UNSUBSCRIBE, customer)
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     assert unlabelled_controls(browser) == []
+    assert low_contrast_texts(browser) == []
     screenshot(browser, f"unsubscribe-{language}")
     assert not Suppression.objects.exists()  # opening the link changed nothing
 
@@ -172,6 +205,7 @@ def test_a_person_unticks_a_topic_and_saves(open_page, demo, language):
     customer = make_customer(demo, language, f"grace.{language}@example.com")
     browser = open_page(links.PREFERENCE_CENTRE, customer)
     assert unlabelled_controls(browser) == []
+    assert low_contrast_texts(browser) == []
     legends = [element.text for element in browser.find_elements(By.TAG_NAME, "legend")]
     assert legends[1:] == ["Newsletters", "Offers"]
     screenshot(browser, f"preferences-{language}")

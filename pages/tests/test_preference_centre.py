@@ -265,3 +265,19 @@ def test_post_takes_the_same_number_of_queries_for_one_topic_or_many(client, org
     # 5 reads of the shown state; opt-ins: lock, states, upsert, ledger; unsubscribe: customer,
     # [advisory lock], existing, insert, ledger; SMS: lock, current, upsert, ledger; savepoints.
     assert counts[0] == counts[1] <= 30, counts
+
+
+def test_a_flood_of_fields_is_a_400_and_changes_nothing(client, customer, topics, centre_path):
+    before = snapshot()
+    response = client.post(centre_path, {"topic": [str(n) for n in range(5000)]})
+    assert response.status_code == 400
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("value", ["\x00", "1\x00", "-1", "1e3", " 1", "%ED%A0%80", "%FF"])
+def test_odd_topic_values_are_ignored(client, customer, topics, centre_path, value):
+    before = snapshot()
+    body = f"topic={value}&email=on".encode()  # percent-escapes as sent, bad UTF-8 included
+    response = client.post(centre_path, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 303
+    assert snapshot() == before
