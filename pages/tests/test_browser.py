@@ -95,6 +95,20 @@ def screenshot(browser, name):
     (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
+def click_and_wait(browser, selector):
+    """Click what `selector` finds and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, selector).click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.execute_script("return document.readyState") == "complete"
+    )
+
+
 def unlabelled_controls(browser):
     """Form controls without a label, and checkbox groups without a fieldset legend."""
     return browser.execute_script(
@@ -186,14 +200,14 @@ def test_a_person_unsubscribes_with_one_click_of_the_button(open_page, demo, lan
     screenshot(browser, f"unsubscribe-{language}")
     assert not Suppression.objects.exists()  # opening the link changed nothing
 
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click_and_wait(browser, "form button[type=submit]")
 
     heading = browser.find_element(By.TAG_NAME, "h1").text
     assert heading == {"en": "You are unsubscribed", "de": "Sie sind abgemeldet"}[language]
     screenshot(browser, f"unsubscribed-{language}")
     assert Suppression.objects.get().reason == "Unsubscribed"
     assert ConsentEvent.objects.get().source == "hosted_page"
-    browser.find_element(By.CSS_SELECTOR, "a[href*='/pages/preferences/']").click()
+    click_and_wait(browser, "a[href*='/pages/preferences/']")
     assert browser.find_elements(By.CSS_SELECTOR, "input[name=topic]")
 
 
@@ -215,7 +229,7 @@ def test_a_person_unticks_a_topic_and_saves(open_page, demo, language):
     # Click the label, as a person would: it must toggle its checkbox.
     browser.find_element(By.CSS_SELECTOR, f"label[for=topic-{topics[0].pk}]").click()
     assert not digest.is_selected()
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click_and_wait(browser, "form button[type=submit]")
 
     status = browser.find_element(By.CSS_SELECTOR, "[role=status]").text
     assert {"en": "Your choices are saved.", "de": "Ihre Auswahl ist gespeichert."}[language] in (
