@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # its ~90 s of CPU over both cores.
 TEST_WORKERS ?= 2
 
-.PHONY: install demo serve lint test test-sqlite test-postgres
+.PHONY: install demo serve lint test test-sqlite test-postgres messages screenshots
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,8 @@ $(VENV)/.installed: requirements.lock
 
 install: $(VENV)/.installed
 
-# Set up the service on SQLite with demo data and run it on http://127.0.0.1:8000.
+# Set up the service on SQLite with demo data (it prints logins and hosted-page links) and run
+# it on http://127.0.0.1:8000.
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
@@ -38,3 +39,14 @@ test-postgres: install
 
 # Lint, then the whole suite on SQLite and on PostgreSQL.
 test: lint test-sqlite test-postgres
+
+# After changing a translated string: refresh the German catalogue, translate, compile. Needs GNU
+# gettext (Debian: apt-get install gettext). The compiled .mo is committed, so nothing else does.
+messages: install
+	$(PY) manage.py makemessages -l de --ignore=.venv --ignore=staticfiles --ignore=bench \
+		--no-location --no-wrap
+	$(PY) manage.py compilemessages -l de
+
+# Re-take the hosted pages' screenshots in docs/pages/ (needs chromium and chromium-driver).
+screenshots: install
+	SAVE_PAGE_SCREENSHOTS=1 env -u DATABASE_URL $(PY) -m pytest -q pages/tests/test_browser.py

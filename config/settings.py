@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "preferences",
     "subscriptions",
     "optout",
+    # Hosted pages call the services of the apps above, so they come last.
+    "pages",
 ]
 
 MIDDLEWARE = [

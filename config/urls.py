@@ -6,12 +6,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from customers import urls as customers_urls
 from emaillogs import urls as emaillogs_urls
 from optout import urls as optout_urls
+from pages import urls as pages_urls
 from preferences import urls as preferences_urls
 from subscriptions import urls as subscriptions_urls
 
 from . import views
 
-APPS = [customers_urls, emaillogs_urls, preferences_urls, subscriptions_urls, optout_urls]
+APPS = [
+    customers_urls,
+    emaillogs_urls,
+    preferences_urls,
+    subscriptions_urls,
+    optout_urls,
+    pages_urls,
+]
 
 # The admin names the service, and its "View site" link opens the landing page.
 admin.site.site_header = f"{settings.SERVICE_NAME} administration"

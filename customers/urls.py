@@ -14,6 +14,11 @@ consent_v1_urlpatterns = [
         service.CustomerConsentHistoryView.as_view(),
         name="service-customer-consent-events",
     ),
+    path(
+        "customers/<str:customer_uuid>/links",
+        service.CustomerLinksView.as_view(),
+        name="service-customer-links",
+    ),
 ]
 
 # Vendor dialect routes of this app, mounted at the site root at their documented paths.

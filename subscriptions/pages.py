@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.ledger import Provenance, Source
+from customers.links import hosted_page, hosted_page_csrf_protect
 
 from . import services
 
@@ -25,10 +26,7 @@ def _page(request, challenge, name: str, status: int = 200, **context):
         organisation=challenge.organisation.name if challenge else "",
         email=challenge.email if challenge else "",
     )
-    response = render(request, f"{TEMPLATES}/{language}/{name}.html", context, status=status)
-    # The token is in the URL: never leak it to the next site through the Referer header.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, f"{TEMPLATES}/{language}/{name}.html", context, status=status)
 
 
 def _is_http_url(url: str) -> bool:
@@ -36,7 +34,11 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-@never_cache
+# No cache, no Referer (the token is in the URL), no search engine; the CSRF check that works
+# under no-referrer (browsers post with `Origin: null`).
+@csrf_exempt
+@hosted_page
+@hosted_page_csrf_protect
 @require_http_methods(["GET", "POST"])
 def resubscribe_confirm(request, token):
     try:

@@ -1,12 +1,12 @@
 """The service's own API under /consent/v1/ (DESIGN §5): customers and their consent history."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from .. import selectors, services
+from .. import links, selectors, services
 from ..models import ConsentEvent, Customer
 from .base import OrganisationScopedView
 from .dialects import SERVICE
@@ -56,6 +56,33 @@ class ServiceConsentHistoryPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = ServiceConsentEventSerializer(many=True)
+
+
+class ServiceMailHeadersSerializer(serializers.Serializer):
+    """The RFC 2369 / RFC 8058 header values, keyed by header name (hyphens and all)."""
+
+    def get_fields(self):
+        return {
+            "List-Unsubscribe": serializers.CharField(
+                help_text="`<unsubscribeUrl>`: put it on the mail as is."
+            ),
+            "List-Unsubscribe-Post": serializers.CharField(
+                help_text="Always `List-Unsubscribe=One-Click` (RFC 8058)."
+            ),
+        }
+
+
+class ServiceCustomerLinksSerializer(serializers.Serializer):
+    preferenceCentreUrl = serializers.URLField(
+        help_text="The customer's preference centre (the link works for at least 30 days)."
+    )
+    unsubscribeUrl = serializers.URLField(
+        help_text="The unsubscribe page; also takes RFC 8058 one-click POSTs (at least a year)."
+    )
+    headers = ServiceMailHeadersSerializer()
+
+
+_LINKS_EXAMPLE_URL = "https://consent.example.com/pages/unsubscribe/eJyrVspXsjLXUUpWslIKLs1LzU"
 
 
 class ConsentHistoryPagination(CursorPagination):
@@ -116,3 +143,42 @@ class CustomerConsentHistoryView(OrganisationScopedView):
         paginator = ConsentHistoryPagination()
         page = paginator.paginate_queryset(selectors.consent_history(customer=customer), request)
         return paginator.get_paginated_response(ServiceConsentEventSerializer(page, many=True).data)
+
+
+class CustomerLinksView(OrganisationScopedView):
+    """The links and headers a sender puts on a marketing email to one customer."""
+
+    dialect = SERVICE
+
+    @extend_schema(
+        operation_id="service_customer_links",
+        tags=["Service: customers"],
+        description=(
+            "Signed links to the customer's hosted preference centre and unsubscribe page, on "
+            "SITE_URL, and the `List-Unsubscribe` / `List-Unsubscribe-Post` header values for "
+            "RFC 8058 one-click unsubscribe. Each call signs fresh tokens; earlier links keep "
+            "working until they expire."
+        ),
+        responses={200: ServiceCustomerLinksSerializer, **SERVICE.error_responses(401, 404)},
+        examples=[
+            OpenApiExample(
+                "Links",
+                response_only=True,
+                value={
+                    "preferenceCentreUrl": (
+                        "https://consent.example.com/pages/preferences/eJyrVspXsjLXUUpWslIKLs1LzU"
+                    ),
+                    "unsubscribeUrl": _LINKS_EXAMPLE_URL,
+                    "headers": {
+                        "List-Unsubscribe": f"<{_LINKS_EXAMPLE_URL}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    },
+                },
+            )
+        ],
+    )
+    def get(self, request, customer_uuid):
+        customer = selectors.customer_by_uuid_or_404(
+            organisation=self.organisation, customer_uuid=customer_uuid
+        )
+        return Response(ServiceCustomerLinksSerializer(links.customer_links(customer)).data)
