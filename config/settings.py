@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "preferences",
     "subscriptions",
     "optout",
+    # Weighs every app above together ("may we send this?"), so it sits on top of them all.
+    "decisions",
 ]
 
 MIDDLEWARE = [

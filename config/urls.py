@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from customers import urls as customers_urls
+from decisions import urls as decisions_urls
 from emaillogs import urls as emaillogs_urls
 from optout import urls as optout_urls
 from preferences import urls as preferences_urls
@@ -10,7 +11,14 @@ from subscriptions import urls as subscriptions_urls
 
 from . import views
 
-APPS = [customers_urls, emaillogs_urls, preferences_urls, subscriptions_urls, optout_urls]
+APPS = [
+    customers_urls,
+    emaillogs_urls,
+    preferences_urls,
+    subscriptions_urls,
+    optout_urls,
+    decisions_urls,
+]
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

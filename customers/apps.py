@@ -6,4 +6,4 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers and consent ledger"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the auth schemes with drf-spectacular)
+        from . import lookups, schema  # noqa: F401  (registers a lookup; auth schemes in the schema)

@@ -11,30 +11,54 @@ from preferences.models import PreferenceOptIn
 from .models import Suppression
 
 
+def suppression_reasons(*, organisation_ids: Iterable[int], address_keys: Iterable[str]) -> dict:
+    """{(organisation id, address key): reason} of the suppressed among these, in one query.
+
+    The one "is this address suppressed?" lookup: v2 contact statuses, decisions and tests ask
+    here. Keyed by address hash, so an address suppressed before any customer had it, or whose
+    customer was erased, is found. Served by suppression_unique_address.
+    """
+    organisation_ids, address_keys = set(organisation_ids), set(address_keys)
+    if not organisation_ids or not address_keys:
+        return {}
+    rows = Suppression.objects.filter(
+        organisation_id__in_array=organisation_ids, address_key__in_array=address_keys
+    ).values_list("organisation_id", "address_key", "reason")
+    return {(organisation_id, key): reason for organisation_id, key, reason in rows}
+
+
+def suppression_reason_of(*, organisation, email: str | None) -> str | None:
+    """The suppression reason of one address ("Unsubscribed", "HardBounced", …), else None."""
+    email_key = normalise_email(email)
+    if email_key is None:
+        return None
+    organisation_id = getattr(organisation, "pk", organisation)
+    return suppression_reasons(
+        organisation_ids=[organisation_id], address_keys=[address_key(email_key)]
+    ).get((organisation_id, address_key(email_key)))
+
+
 def suppression_statuses(customers: Sequence[Customer]) -> dict[int, str]:
     """The v2 status of each suppressed customer, by id, in one query.
 
-    Looked up by address hash, so a customer created with an address that was suppressed before
-    (or that belonged to an erased customer) comes back suppressed. Unsuppressed customers are
-    left out: the caller's default is "Subscribed".
+    A customer created with an address that was suppressed before (or that belonged to an erased
+    customer) comes back suppressed. Unsuppressed customers are left out: the caller's default
+    is "Subscribed".
     """
     wanted: dict[tuple[int, str], list[int]] = {}
     for customer in customers:
         if customer.email_key:
             key = (customer.organisation_id, address_key(customer.email_key))
             wanted.setdefault(key, []).append(customer.pk)
-    if not wanted:
-        return {}
-    rows = Suppression.objects.filter(
-        organisation_id__in={org for org, _ in wanted},
-        address_key__in={key for _, key in wanted},
-    ).values_list("organisation_id", "address_key", "reason")
-    statuses = {}
-    for organisation_id, key, reason in rows:
-        for customer_id in wanted.get((organisation_id, key), ()):
-            # The status names the reason: "Unsubscribed", "HardBounced", "Suppressed", …
-            statuses[customer_id] = reason
-    return statuses
+    found = suppression_reasons(
+        organisation_ids={org for org, _ in wanted}, address_keys={key for _, key in wanted}
+    )
+    # The status names the reason: "Unsubscribed", "HardBounced", "Suppressed", …
+    return {
+        customer_id: reason
+        for pair, reason in found.items()
+        for customer_id in wanted.get(pair, ())
+    }
 
 
 def suppression_for_address(*, organisation, email: str) -> Suppression | None:
