@@ -1,11 +1,15 @@
 import contextlib
+import json
 import uuid
 
 from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
+from django.http import HttpResponse
 
 from . import services
 from .admin_base import OrganisationScopedAdmin, admin_organisation, admin_provenance
+from .exporting import customer_export
 from .models import ApiToken, ConsentEvent, Customer, Membership, Organisation
 from .normalisation import InvalidPhoneNumber, normalise_email, normalise_phone
 
@@ -105,7 +109,7 @@ class CustomerAdmin(OrganisationScopedAdmin):
     show_full_result_count = False
     readonly_fields = ["uuid", "created_at", "updated_at", "erased_at"]
     inlines = [ConsentEventInline]
-    actions = ["erase_customers"]
+    actions = ["erase_customers", "export_customers"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -144,6 +148,17 @@ class CustomerAdmin(OrganisationScopedAdmin):
             services.customer_erase(customer=customer, provenance=provenance)
             erased += 1
         self.message_user(request, f"Erased {erased} customer(s).", messages.SUCCESS)
+
+    @admin.action(description="Export everything held on selected customers (JSON)")
+    def export_customers(self, request, queryset):
+        """A JSON file download: one document per customer (customers.exporting), in a list."""
+        documents = [customer_export(customer) for customer in queryset.order_by("pk")]
+        response = HttpResponse(
+            json.dumps(documents, cls=DjangoJSONEncoder, indent=2),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = 'attachment; filename="customers-export.json"'
+        return response
 
 
 @admin.register(ConsentEvent)

@@ -6,4 +6,5 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers and consent ledger"
 
     def ready(self):
-        from . import lookups, schema  # noqa: F401  (registers a lookup; auth schemes in the schema)
+        # Registers the __in_array lookup, the auth schemes in the schema, and this app's export.
+        from . import exporting, lookups, schema  # noqa: F401

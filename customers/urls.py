@@ -14,6 +14,11 @@ consent_v1_urlpatterns = [
         service.CustomerConsentHistoryView.as_view(),
         name="service-customer-consent-events",
     ),
+    path(
+        "customers/<str:customer_uuid>/export",
+        service.CustomerExportView.as_view(),
+        name="service-customer-export",
+    ),
 ]
 
 # Vendor dialect routes of this app, mounted at the site root at their documented paths.

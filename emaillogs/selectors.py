@@ -19,3 +19,24 @@ def customer_logs(
         # "After t" in whole seconds: a log at t.5 was sent in second t, so it is not after t.
         logs = logs.filter(created__gte=datetime.fromtimestamp(created_gt + 1, tz=UTC))
     return list(logs.order_by("-created", "-id")[:count])
+
+
+def export_email_logs(customer) -> list[dict]:
+    """Every email log of the customer, oldest first, for the export (customers.exporting)."""
+    return list(
+        EmailLog.objects.filter(customer_id=customer.pk)
+        .order_by("created", "id")
+        .values(
+            "public_id",
+            "created",
+            "recipient_name",
+            "recipient_address",
+            "status",
+            "message",
+            "email_id",
+            "email_name",
+            "email_version",
+            "message_id",
+            "event",
+        )
+    )

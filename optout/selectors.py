@@ -1,5 +1,7 @@
 """Reads shared by the opt-out views, the admin and commands."""
 
+from django.db.models import Q
+
 from customers.models import ConsentEvent, Customer
 from customers.tenancy import get_in_organisation_or_404
 
@@ -53,3 +55,29 @@ def status_history(*, status: CommunicationStatus):
         kind="optout.status",
         target=f"{status.department.uuid}:{status.communication_type}",
     ).order_by("-occurred_at", "-id")
+
+
+def export_opt_out_statuses(customer: Customer) -> list[dict]:
+    """Opt-out statuses linked to the customer or of their addresses, in every department of
+    their organisation, for the export (customers.exporting)."""
+    values = [value for value in (customer.email_key, customer.phone) if value]
+    statuses = CommunicationStatus.objects.filter(
+        Q(customer_id=customer.pk)
+        | Q(
+            department__organisation_id=customer.organisation_id,
+            communication_value__in=values,
+        )
+    )
+    return list(
+        statuses.order_by("department__name", "communication_type").values(
+            "department__uuid",
+            "department__name",
+            "communication_type",
+            "communication_value",
+            "ok_to_communicate",
+            "last_event",
+            "update_type",
+            "created_at",
+            "updated_at",
+        )
+    )

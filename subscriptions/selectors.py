@@ -8,7 +8,7 @@ from customers.normalisation import address_key, normalise_email
 from customers.tenancy import get_in_organisation_or_404
 from preferences.models import PreferenceOptIn
 
-from .models import Suppression
+from .models import ChannelSubscription, ResubscribeChallenge, Suppression
 
 
 def suppression_reasons(*, organisation_ids: Iterable[int], address_keys: Iterable[str]) -> dict:
@@ -107,4 +107,44 @@ def marketing_preference_opt_ins(*, customer: Customer) -> list[PreferenceOptIn]
         PreferenceOptIn.objects.for_organisation(customer.organisation_id)
         .filter(customer=customer)
         .order_by("preference_id")
+    )
+
+
+# Export (customers.exporting) -------------------------------------------------------------------
+def export_suppression(customer: Customer) -> dict | None:
+    """The suppression entry of the customer's address, or None."""
+    if not customer.email_key:
+        return None
+    return (
+        Suppression.objects.filter(
+            organisation_id=customer.organisation_id, address_key=address_key(customer.email_key)
+        )
+        .values("email", "reason", "date_removed", "created_at")
+        .first()
+    )
+
+
+def export_channel_subscriptions(customer: Customer) -> list[dict]:
+    return list(
+        ChannelSubscription.objects.filter(customer_id=customer.pk)
+        .order_by("channel", "programme")
+        .values("channel", "programme", "status", "updated_at")
+    )
+
+
+def export_resubscribe_challenges(customer: Customer) -> list[dict]:
+    """Every resubscribe challenge of the customer, pending or not (with their data fields)."""
+    return list(
+        ResubscribeChallenge.objects.filter(customer_id=customer.pk)
+        .order_by("created_at")
+        .values(
+            "id",
+            "email",
+            "locale",
+            "return_url",
+            "data_fields",
+            "created_at",
+            "expires_at",
+            "confirmed_at",
+        )
     )
