@@ -22,7 +22,7 @@ def suppression_reasons(*, organisation_ids: Iterable[int], address_keys: Iterab
     if not organisation_ids or not address_keys:
         return {}
     rows = Suppression.objects.filter(
-        organisation_id__in_array=organisation_ids, address_key__in_array=address_keys
+        organisation_id__in=organisation_ids, address_key__in_array=address_keys
     ).values_list("organisation_id", "address_key", "reason")
     return {(organisation_id, key): reason for organisation_id, key, reason in rows}
 
