@@ -118,7 +118,7 @@ def fresh_database(customers: int):
             " FROM unnest(%s::varchar[], %s::varchar[]) AS t(k, e)",
             [org.pk, [address_key(e) for e in emails], emails],
         )
-        # Three departments; email opt-out statuses for 1 address in 50 (half false), spread over them.
+        # Three departments; email opt-out statuses for 1 address in 50 (half false) among them.
         departments = []
         for name in ("Shop", "Club", "Service"):
             cursor.execute(
@@ -338,7 +338,8 @@ def main() -> None:
         "",
         f"Database: {args.customers:,} customers of one organisation, a preference with 2 in 3 "
         "opted in, 1 address in 20 suppressed, 1 customer in 10 with a LOYALTY subscription "
-        "(half OPT_OUT), email opt-out statuses for 1 address in 50 (half of them okToCommunicate false) across three departments. "
+        "(half OPT_OUT), email opt-out statuses for 1 address in 50 (half of them "
+        "okToCommunicate false) across three departments. "
         "Question: channel email, the preference, programme LOYALTY, no department (every "
         "department counts); 10,000 recipients as email (any case), customerId, contactId, "
         "phone and correlationId, 5 % unknown addresses. "
