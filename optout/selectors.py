@@ -57,27 +57,39 @@ def status_history(*, status: CommunicationStatus):
     ).order_by("-occurred_at", "-id")
 
 
+def statuses_of_customer(customer: Customer) -> list[CommunicationStatus]:
+    """Every department's statuses of the customer: linked to them, or for their email or phone."""
+    values = {value for value in (customer.email_key, customer.phone) if value}
+    forms = value_forms(values) if values else {}
+    match = Q(customer=customer)
+    if forms:
+        match |= Q(communication_value__in=forms)
+    rows = (
+        CommunicationStatus.objects.filter(department__organisation_id=customer.organisation_id)
+        .filter(match)
+        .select_related("department")
+        .order_by("department__name", "communication_type")
+    )
+    found = []
+    for row in rows:
+        row.communication_value = forms.get(row.communication_value, row.communication_value)
+        found.append(row)
+    return found
+
+
 def export_opt_out_statuses(customer: Customer) -> list[dict]:
-    """Opt-out statuses linked to the customer or of their addresses, in every department of
-    their organisation, for the export (customers.exporting)."""
-    values = [value for value in (customer.email_key, customer.phone) if value]
-    statuses = CommunicationStatus.objects.filter(
-        Q(customer_id=customer.pk)
-        | Q(
-            department__organisation_id=customer.organisation_id,
-            communication_value__in=values,
-        )
-    )
-    return list(
-        statuses.order_by("department__name", "communication_type").values(
-            "department__uuid",
-            "department__name",
-            "communication_type",
-            "communication_value",
-            "ok_to_communicate",
-            "last_event",
-            "update_type",
-            "created_at",
-            "updated_at",
-        )
-    )
+    """statuses_of_customer as plain data, for the export (customers.exporting)."""
+    return [
+        {
+            "department": str(row.department.uuid),
+            "departmentName": row.department.name,
+            "communicationType": row.communication_type,
+            "communicationValue": row.communication_value,
+            "okToCommunicate": row.ok_to_communicate,
+            "lastEvent": row.last_event,
+            "updateType": row.update_type,
+            "createdAt": row.created_at,
+            "updatedAt": row.updated_at,
+        }
+        for row in statuses_of_customer(customer)
+    ]

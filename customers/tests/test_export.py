@@ -82,7 +82,7 @@ def test_the_export_holds_every_section(everything):
     assert document["suppression"]["reason"] == "Unsubscribed"
     assert document["channelSubscriptions"][0]["programme"] == "LOYALTY"
     assert document["resubscribeChallenges"][0]["email"] == "ada@example.org"
-    assert document["optOutStatuses"][0]["department__name"] == "Shop"
+    assert document["optOutStatuses"][0]["departmentName"] == "Shop"
     assert document["emailLogs"][0]["email_name"] == "Spring sale"
     assert [event["kind"] for event in document["ledger"]] == ["preference.opt_in"]
 
