@@ -532,3 +532,10 @@ def test_get_with_an_invalid_question_is_a_400(rw_client, organisation, params):
 def test_get_names_the_invalid_parameter(rw_client, organisation):
     response = rw_client.get(URL, {"channel": "email", "email": "nope"})
     assert list(response.json()["errors"]) == ["email"]
+
+
+def test_get_does_not_find_another_organisations_customer(other_client, ada):
+    response = other_client.get(URL, {"channel": "email", "customerId": str(ada.uuid)})
+    assert response.status_code == 200
+    assert response.json()["customerId"] is None
+    assert codes(response.json()) == ["UNKNOWN_RECIPIENT"]
