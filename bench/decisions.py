@@ -41,6 +41,8 @@ SERVER_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1",
     "API_RATE_LIMIT": "0",
     "LOG_LEVEL": "WARNING",
+    # Keep each worker's database connection for the whole run (its CPU is measured by pid).
+    "CONN_MAX_AGE": "3600",
     "DJANGO_SETTINGS_MODULE": "config.settings",
 }
 os.environ.update(SERVER_ENV)
@@ -212,21 +214,26 @@ def bare_sql_times(statements: list[str], calls: int) -> tuple[list[float], floa
                     cursor.fetchall()
             if warm >= 3:
                 times.append((time.perf_counter() - started) * 1000)
-        cpu = (cpu_seconds([backend]) - cpu_before) * 1000 / calls
+        cpu = cpu_used(cpu_before, cpu_seconds([backend])) * 1000 / calls
     return times, cpu
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds used so far by these processes (Linux /proc)."""
+def cpu_seconds(pids) -> dict[int, float]:
+    """{pid: user + system CPU seconds used so far} of these processes (Linux /proc)."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
+def cpu_used(before: dict, after: dict) -> float:
+    """CPU seconds used between two readings by the processes alive at both."""
+    return sum(after[pid] - before[pid] for pid in before if pid in after)
 
 
 def children_of(pid: int) -> list[int]:
@@ -240,16 +247,20 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def backend_pids(exclude: int | None = None) -> list[int]:
-    """PostgreSQL server processes connected to the bench database."""
+def backend_pids() -> list[int]:
+    """PostgreSQL server processes serving the web workers (not this process's connections)."""
     import psycopg
+    from django.db import connection
 
+    ours = set()
+    if connection.connection is not None:
+        ours.add(connection.connection.info.backend_pid)
     with psycopg.connect(URL.replace("postgres://", "postgresql://"), autocommit=True) as conn:
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             [DB_NAME],
         ).fetchall()
-    return [pid for (pid,) in rows if pid != exclude]
+    return [pid for (pid,) in rows if pid not in ours]
 
 
 def free_port() -> int:
@@ -292,6 +303,15 @@ class Server:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+
+    def measured_posts(self, path: str, bodies):
+        """timed_posts, plus CPU milliseconds per call of the web workers and of PostgreSQL."""
+        workers, backends = children_of(self.process.pid), backend_pids()
+        web_before, db_before = cpu_seconds(workers), cpu_seconds(backends)
+        times, answers = self.timed_posts(path, bodies)
+        web = cpu_used(web_before, cpu_seconds(workers)) * 1000 / len(bodies)
+        db = cpu_used(db_before, cpu_seconds(backends)) * 1000 / len(bodies)
+        return times, answers, web, db
 
     def timed_posts(self, path: str, bodies, expect=200) -> tuple[list[float], list]:
         """POST each body on one kept-alive connection: (milliseconds each, parsed answers)."""
@@ -354,12 +374,9 @@ def main() -> None:
         server.timed_posts("/consent/v1/decisions", [body] * 3)  # warm both workers
         # CPU used by the web workers and their PostgreSQL backends: what the request costs,
         # whatever else the machine is doing (wall times wait for the CPU on a busy machine).
-        workers = children_of(server.process.pid)
-        backends = backend_pids()
-        cpu_before = cpu_seconds(workers), cpu_seconds(backends)
-        http_times, answers = server.timed_posts("/consent/v1/decisions", [body] * args.calls)
-        web_cpu = (cpu_seconds(workers) - cpu_before[0]) * 1000 / args.calls
-        db_cpu = (cpu_seconds(backends) - cpu_before[1]) * 1000 / args.calls
+        http_times, answers, web_cpu, db_cpu = server.measured_posts(
+            "/consent/v1/decisions", [body] * args.calls
+        )
     finally:
         server.stop()
     bare_times, bare_cpu = bare_sql_times(statements, args.calls)
