@@ -12,19 +12,21 @@ import json
 from django.db import models
 
 
-def _array_literal(values) -> str:
-    """A PostgreSQL array literal of the values' text forms: {"a","b\\"c"}.
+def array_literal(values) -> str:
+    """A PostgreSQL array literal of the values' text forms: {"a","b\\"c",NULL}.
 
     Sent as one string literal and cast where it is written, PostgreSQL reads it while parsing:
     the array is a constant, so a comparison with it can use an index or, in a scan, a hash
-    table (a parameter array would be compared element by element on every row).
+    table (a parameter array would be compared element by element on every row). Building it
+    costs far less than handing psycopg a list of 10,000 values to quote one by one.
     """
-    quoted = [
-        str(value).replace("\\", "\\\\").replace('"', '\\"')
+    items = [
+        "NULL"
+        if value is None
+        else '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
         for value in values
-        if value is not None
     ]
-    return '{"' + '","'.join(quoted) + '"}' if quoted else "{}"
+    return "{" + ",".join(items) + "}"
 
 
 class InArray(models.Lookup):
@@ -33,7 +35,7 @@ class InArray(models.Lookup):
 
     def get_db_prep_lookup(self, value, connection):
         if connection.vendor == "postgresql":
-            return "%s", [_array_literal(value)]
+            return "%s", [array_literal(value)]
         field = self.lhs.output_field
         prepared = [field.get_db_prep_value(v, connection, prepared=False) for v in value]
         return "%s", [json.dumps(prepared)]

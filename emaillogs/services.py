@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from customers.ledger import Provenance
+from customers.lookups import array_literal
 from customers.models import Customer
 from customers.normalisation import normalise_email
 
@@ -218,5 +219,6 @@ def _insert_logs_ignoring_replays(logs: list[EmailLog]) -> None:
         cursor.execute(
             f"INSERT INTO {EmailLog._meta.db_table} ({', '.join(_LOG_COLUMNS)}) "  # our names
             f"SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING",
-            [[getattr(log, column) for log in logs] for column in _LOG_COLUMNS],
+            # One array literal per column: quoting 130,000 values one by one costs more.
+            [array_literal([getattr(log, column) for log in logs]) for column in _LOG_COLUMNS],
         )

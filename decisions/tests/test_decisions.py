@@ -539,3 +539,10 @@ def test_get_does_not_find_another_organisations_customer(other_client, ada):
     assert response.status_code == 200
     assert response.json()["customerId"] is None
     assert codes(response.json()) == ["UNKNOWN_RECIPIENT"]
+
+
+def test_identifiers_with_quotes_backslashes_and_braces_are_found(rw_client, organisation):
+    awkward = 'crm "7" \\ {a,b} ü NULL'
+    customer = CustomerFactory(organisation=organisation, correlation_id=awkward)
+    [result] = ask(rw_client, [{"correlationId": awkward}])
+    assert result["customerId"] == str(customer.uuid)
