@@ -25,6 +25,9 @@ if not SECRET_KEY:
 # Keyed hashes of addresses (ledger subjects, erased suppressions) must survive a SECRET_KEY
 # rotation, so they get their own key; by default they are derived from SECRET_KEY.
 ADDRESS_HASH_KEY = env.str("ADDRESS_HASH_KEY", default="") or SECRET_KEY
+# SendGrid's Event Webhook verification key (base64 DER, as SendGrid shows it, or PEM). When set,
+# POST /consent/v1/email-events/sendgrid needs a valid ECDSA signature; unset, none is checked.
+SENDGRID_WEBHOOK_PUBLIC_KEY = env.str("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
@@ -53,6 +56,8 @@ INSTALLED_APPS = [
     "optout",
     # Hosted pages call the services of the apps above, so they come last.
     "pages",
+    # Weighs every app above together ("may we send this?"), so it sits on top of them all.
+    "decisions",
 ]
 
 MIDDLEWARE = [

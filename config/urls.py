@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from customers import urls as customers_urls
+from decisions import urls as decisions_urls
 from emaillogs import urls as emaillogs_urls
 from optout import urls as optout_urls
 from pages import urls as pages_urls
@@ -19,6 +20,7 @@ APPS = [
     subscriptions_urls,
     optout_urls,
     pages_urls,
+    decisions_urls,
 ]
 
 # The admin names the service, and its "View site" link opens the landing page.

@@ -1,7 +1,6 @@
 """Canonical forms of addresses, and keyed hashes of them, shared by every app."""
 
 import encodings.idna
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -151,5 +150,6 @@ def normalise_phone(number: str, region: str = "US") -> str:
 
 def address_key(address: str) -> str:
     """A keyed hash of a normalised address: lets us recognise it again without keeping it."""
-    key = settings.ADDRESS_HASH_KEY.encode()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+    # hmac.digest: OpenSSL's one-shot HMAC, several times faster than hmac.new() per address
+    # (decisions hash up to 20,000 addresses a request); the same value.
+    return hmac.digest(settings.ADDRESS_HASH_KEY.encode(), address.encode(), "sha256").hex()

@@ -19,6 +19,11 @@ consent_v1_urlpatterns = [
         service.CustomerLinksView.as_view(),
         name="service-customer-links",
     ),
+    path(
+        "customers/<str:customer_uuid>/export",
+        service.CustomerExportView.as_view(),
+        name="service-customer-export",
+    ),
 ]
 
 # Vendor dialect routes of this app, mounted at the site root at their documented paths.

@@ -36,3 +36,24 @@ def log_by_public_id_or_404(*, organisation, log_id: str) -> EmailLog:
     return get_in_organisation_or_404(
         EmailLog.objects.filter(live_customer("customer")), organisation, public_id=log_id
     )
+
+
+def export_email_logs(customer) -> list[dict]:
+    """Every email log of the customer, oldest first, for the export (customers.exporting)."""
+    return list(
+        EmailLog.objects.filter(customer_id=customer.pk)
+        .order_by("created", "id")
+        .values(
+            "public_id",
+            "created",
+            "recipient_name",
+            "recipient_address",
+            "status",
+            "message",
+            "email_id",
+            "email_name",
+            "email_version",
+            "message_id",
+            "event",
+        )
+    )

@@ -310,3 +310,12 @@ def preference_ids_in(*, organisation, ids) -> set[int]:
         .filter(pk__in=set(ids), is_preference=True)
         .values_list("pk", flat=True)
     )
+
+
+def export_preference_states(customer) -> list[dict]:
+    """The customer's recorded preference states, for the export (customers.exporting)."""
+    return list(
+        PreferenceOptIn.objects.filter(customer_id=customer.pk)
+        .order_by("preference_id")
+        .values("preference_id", "preference__public_name", "opted_in", "modified_at")
+    )

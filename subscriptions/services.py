@@ -25,6 +25,7 @@ from customers.ledger import Change, Provenance, record_changes
 from customers.models import Customer
 from customers.normalisation import address_key, normalise_email
 from customers.services import customer_merge_data_fields
+from emaillogs.services import DeliveryEvent, delivery_events_log
 
 from . import selectors
 from .models import ChannelSubscription, ResubscribeChallenge, Suppression
@@ -298,6 +299,60 @@ def suppressions_add(
     )
     # Repeats of an address within the batch count as unchanged.
     return len(created), restored, len(entries) - len(created) - restored
+
+
+# Delivery events ------------------------------------------------------------------------------
+# The events that put an address on the suppression list, and as what.
+SUPPRESSING_EVENTS = {
+    "bounce": Reason.HARD_BOUNCED,
+    "hard_bounce": Reason.HARD_BOUNCED,
+    "spamreport": Reason.ISP_COMPLAINED,
+    "unsubscribe": Reason.UNSUBSCRIBED,
+}
+
+
+@dataclass(frozen=True)
+class EmailEventsRecorded:
+    logged: int
+    suppressed: int
+    duplicates: int
+    unknown_addresses: int
+
+
+@transaction.atomic
+def email_events_record(
+    *, organisation, events: list[DeliveryEvent], provenance: Provenance
+) -> EmailEventsRecorded:
+    """Delivery events of a sending provider: email logs, and suppression where they say so.
+
+    Each event becomes an email log of the customer with its address (emaillogs); a replay
+    (same message id and event) writes nothing. Hard bounces, complaints and unsubscribes of
+    events seen for the first time suppress their address through suppressions_add, the one
+    writer of the list, with or without a customer. Set-based: a fixed number of queries.
+    """
+    logged = delivery_events_log(organisation=organisation, events=events)
+    entries = [
+        AddressToSuppress(
+            email=event.email, reason=SUPPRESSING_EVENTS[event.event], date_removed=event.created
+        )
+        for event in logged.fresh
+        if event.event in SUPPRESSING_EVENTS
+    ]
+    # One entry per address reaches the list: give it the batch's delivery reason when there is
+    # one (a bounce outranks an unsubscribe, R7); the list itself weighs it against what it has.
+    entries.sort(key=lambda entry: entry.reason not in Suppression.DELIVERY_REASONS)
+    suppressed = 0
+    if entries:
+        created, updated, _ = suppressions_add(
+            organisation=organisation, entries=entries, provenance=provenance
+        )
+        suppressed = created + updated
+    return EmailEventsRecorded(
+        logged=logged.logged,
+        suppressed=suppressed,
+        duplicates=logged.duplicates,
+        unknown_addresses=logged.unknown_addresses,
+    )
 
 
 # Resubscribe -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from .. import links, selectors, services
+from .. import exporting, links, selectors, services
 from ..models import ConsentEvent, Customer
 from .base import OrganisationScopedView
 from .dialects import SERVICE
@@ -182,3 +182,95 @@ class CustomerLinksView(OrganisationScopedView):
             organisation=self.organisation, customer_uuid=customer_uuid
         )
         return Response(ServiceCustomerLinksSerializer(links.customer_links(customer)).data)
+
+
+class ServiceCustomerExportSerializer(serializers.Serializer):
+    """Everything held on one customer. Sections are filled by the apps that hold the data."""
+
+    profile = serializers.DictField(help_text="The customer record")
+    emailLogs = serializers.ListField(child=serializers.DictField())
+    preferenceStates = serializers.ListField(child=serializers.DictField())
+    suppression = serializers.DictField(
+        allow_null=True, help_text="The suppression entry of the customer's address"
+    )
+    channelSubscriptions = serializers.ListField(child=serializers.DictField())
+    resubscribeChallenges = serializers.ListField(
+        child=serializers.DictField(), help_text="Pending, confirmed and expired"
+    )
+    optOutStatuses = serializers.ListField(child=serializers.DictField())
+    ledger = serializers.ListField(
+        child=serializers.DictField(), help_text="Every consent event, oldest first"
+    )
+
+
+EXPORT_EXAMPLE = {
+    "profile": {
+        "id": "9b2f7c1e-3d4a-4e5f-8a6b-7c8d9e0f1a2b",
+        "contactId": 42,
+        "email": "ada@example.org",
+        "phone": "+447911123456",
+        "correlationId": "crm-7",
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "locale": "en-GB",
+        "dataFields": {},
+        "emailType": "Html",
+        "optInType": "Unknown",
+        "createdAt": "2026-01-01T09:00:00Z",
+        "updatedAt": "2026-01-01T09:00:00Z",
+        "erasedAt": None,
+    },
+    "emailLogs": [],
+    "preferenceStates": [
+        {
+            "preference_id": 12,
+            "preference__public_name": "Newsletter",
+            "opted_in": True,
+            "modified_at": "2026-01-02T10:00:00Z",
+        }
+    ],
+    "suppression": None,
+    "channelSubscriptions": [],
+    "resubscribeChallenges": [],
+    "optOutStatuses": [],
+    "ledger": [
+        {
+            "id": 1,
+            "occurred_at": "2026-01-02T10:00:00Z",
+            "kind": "preference.opt_in",
+            "target": "12",
+            "old_value": False,
+            "new_value": True,
+            "source": "api",
+            "source_detail": "PUT /customers/customers/<customerId>/marketing-preferences/<id>",
+            "actor": "shop",
+            "ip_address": "203.0.113.7",
+            "user_agent": "curl/8",
+            "request_id": "3f9c",
+        }
+    ],
+}
+
+
+class CustomerExportView(OrganisationScopedView):
+    dialect = SERVICE
+
+    @extend_schema(
+        operation_id="service_customer_export",
+        tags=["Service: customers"],
+        description=(
+            "Everything held on the customer as one JSON document: profile, preference "
+            "states, suppression, channel subscriptions, opt-out statuses, resubscribe "
+            "challenges, email logs and the whole consent ledger."
+        ),
+        responses={
+            200: ServiceCustomerExportSerializer,
+            **SERVICE.error_responses(401, 404),
+        },
+        examples=[OpenApiExample("A customer", value=EXPORT_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, customer_uuid):
+        customer = selectors.customer_by_uuid_or_404(
+            organisation=self.organisation, customer_uuid=customer_uuid
+        )
+        return Response(exporting.customer_export(customer))

@@ -8,10 +8,9 @@ from django.core import mail
 from django.utils import timezone
 
 from conftest import assert_nothing_changed
-from customers.api.v2_contact import v2_contacts
 from customers.models import ConsentEvent
 from subscriptions.models import ResubscribeChallenge, Suppression
-from subscriptions.tests.factories import SuppressionFactory
+from subscriptions.tests.factories import SuppressionFactory, email_status
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def unsubscribed(customer):
 
 
 def status_of(customer):
-    return v2_contacts([customer])[0]["status"]
+    return email_status(customer)
 
 
 def request_challenge(client, body, capture):
