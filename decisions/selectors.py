@@ -21,12 +21,13 @@ from django.http import Http404
 
 from customers.models import Customer
 from customers.normalisation import (
+    InvalidEmail,
     InvalidPhoneNumber,
     address_key,
+    clean_email,
     normalise_email,
     normalise_phone,
 )
-from customers.services import InvalidCustomerInput, clean_email
 from customers.tenancy import get_in_organisation_or_404
 from optout.models import ERASED_PREFIX, CommunicationStatus, CommunicationType, Department
 from preferences.models import Preference, PreferenceOptIn
@@ -111,7 +112,7 @@ def recipient_from(item, *, region: str) -> Recipient:
     if kind == "email":
         try:
             return Recipient(kind, normalise_email(clean_email(raw)))
-        except InvalidCustomerInput as exc:
+        except InvalidEmail as exc:
             raise InvalidRecipient(str(exc)) from exc
     if kind == "phone":
         if not isinstance(raw, str):
@@ -286,7 +287,8 @@ def _customers_by_recipient(organisation_id: int, recipients: list[Recipient]) -
     for kind, values in wanted.items():
         matches |= Q(**{f"{RECIPIENT_FIELDS[kind]}__in_array": values})
     rows = (
-        Customer.objects.filter(organisation_id=organisation_id, erased_at__isnull=True)
+        Customer.objects.live()
+        .filter(organisation_id=organisation_id)
         .filter(matches)
         .order_by("-id")  # so that the oldest customer of a shared phone number is kept
         .values_list("id", "uuid", "email_key", "phone", "correlation_id")

@@ -131,11 +131,12 @@ def delivery_events_log(*, organisation, events: list[DeliveryEvent]) -> Deliver
     organisation_id = getattr(organisation, "pk", organisation)
     result = DeliveryEventsLogged()
     customers = dict(
-        Customer.objects.filter(
+        Customer.objects.live()
+        .filter(
             organisation_id=organisation_id,
-            erased_at__isnull=True,
             email_key__in_array={event.email for event in events},
-        ).values_list("email_key", "id")
+        )
+        .values_list("email_key", "id")
     )
     message_ids = {event.message_id for event in events if event.message_id}
     seen = set()

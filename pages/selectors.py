@@ -17,12 +17,9 @@ def customer_for_link(page: str, token: str) -> Customer:
     """
     subject = links.read_link_token(page, token)
     customer = (
-        Customer.objects.select_related("organisation")
-        .filter(
-            organisation_id=subject.organisation_id,
-            uuid=subject.customer_uuid,
-            erased_at__isnull=True,
-        )
+        Customer.objects.live()
+        .select_related("organisation")
+        .filter(organisation_id=subject.organisation_id, uuid=subject.customer_uuid)
         .first()
     )
     if customer is None:

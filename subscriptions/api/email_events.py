@@ -28,8 +28,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import SERVICE
-from customers.normalisation import normalise_email
-from customers.services import InvalidCustomerInput, clean_email
+from customers.normalisation import InvalidEmail, clean_email, normalise_email
 from emaillogs.services import DeliveryEvent
 
 from .. import services
@@ -133,7 +132,7 @@ def _events_list(data) -> list:
 def _email(item) -> str:
     try:
         return normalise_email(clean_email(item.get("email")))
-    except InvalidCustomerInput as exc:
+    except InvalidEmail as exc:
         raise _ItemError("email", str(exc)) from exc
 
 

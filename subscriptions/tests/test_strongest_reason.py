@@ -132,7 +132,7 @@ def test_a_bounce_after_an_unsubscribe_is_not_lifted_without_a_challenge(
     with assert_nothing_changed():
         response = rw_client.post("/v2/contacts/resubscribe-with-no-challenge", body, format="json")
     assert response.status_code == 400
-    assert response.json()["errorCode"] == "CHALLENGE_REQUIRED"
+    assert response.json()["errorCode"] == "ERROR_CHALLENGE_REQUIRED"
 
 
 def test_the_admin_cannot_lift_an_upgraded_bounce_without_a_challenge(organisation, customer):

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         org = Organisation.objects.filter(slug=organisation).first()
         if org is None:
             raise CommandError(f"No organisation {organisation!r}.")
-        customers = Customer.objects.for_organisation(org).filter(erased_at__isnull=True)
+        customers = Customer.objects.for_organisation(org).live()
         if email is not None:
             customer = customers.filter(email_key=normalise_email(email) or "").first()
         else:

@@ -71,7 +71,7 @@ class Command(BaseCommand):
     def _print_page_links(self, org, base_url):
         """The hosted pages of two demo customers (one English, one German), on `base_url`."""
         out = self.stdout.write
-        customers = org.customers.filter(erased_at__isnull=True, email__isnull=False)
+        customers = org.customers.live().filter(email__isnull=False)
         for customer in [
             customers.filter(locale__istartswith="en").order_by("pk").first(),
             customers.filter(locale__istartswith="de").order_by("pk").first(),
