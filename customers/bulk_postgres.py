@@ -2,12 +2,16 @@
 
 A batch is COPYed into a temporary staging table, rows whose correlation id belongs to another
 customer are set aside, and then one statement upserts every changed customer, appends one
-"customer.profile" ledger event per created or updated customer and counts both.
+"customer.profile" ledger event per created or updated customer (through the ledger's writer,
+customers.ledger.record_changes_from_sql, the only code that knows the ledger's table) and counts
+both.
 """
 
 import json
 
 from django.db import connection
+
+from .ledger import record_changes_from_sql
 
 STAGE = "import_customer_stage"
 
@@ -50,8 +54,9 @@ _MERGED = """
     ) c ON true
 """
 
-_UPSERT = f"""
-WITH merged AS MATERIALIZED ({_MERGED}),
+# The statement's own work: merge each staged row with what is stored, upsert the changed ones.
+_UPSERT_CTES = f"""
+merged AS MATERIALIZED ({_MERGED}),
 up AS (
     INSERT INTO customers_customer AS c (
         uuid, organisation_id, email, email_key, phone, correlation_id, first_name, last_name,
@@ -73,18 +78,18 @@ up AS (
           IS DISTINCT FROM (EXCLUDED.phone, EXCLUDED.correlation_id, EXCLUDED.first_name,
                             EXCLUDED.last_name, EXCLUDED.locale, EXCLUDED.data_fields)
     RETURNING c.id, c.email_key, (c.xmax = 0) AS created
-),
-events AS (
-    INSERT INTO customers_consentevent (
-        organisation_id, customer_id, subject_key, kind, target, old_value, new_value, source,
-        source_detail, actor, ip_address, user_agent, request_id, occurred_at)
-    SELECT %(org)s, up.id, '', 'customer.profile',
-           CASE WHEN up.created THEN 'created' ELSE 'updated' END,
-           NULL, to_jsonb(m.changed), %(source)s, %(detail)s, %(actor)s, NULL, '', '', %(now)s
-    FROM up JOIN merged m ON m.email_key = up.email_key
 )
-SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up
 """.replace("{stage}", STAGE)
+
+# One "customer.profile" change per created or updated customer (customers.services.profile_change
+# in SQL), appended by the ledger's writer in the same statement.
+_PROFILE_CHANGES = """
+SELECT up.id, '', 'customer.profile', CASE WHEN up.created THEN 'created' ELSE 'updated' END,
+       NULL::jsonb, to_jsonb(m.changed)
+FROM up JOIN merged m ON m.email_key = up.email_key
+"""
+
+_COUNTS = "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"
 
 # Staged rows whose correlation id is another customer's: inserting them would break
 # customer_correlation_id_unique_per_org and abort the whole batch.
@@ -150,17 +155,16 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
                 result.rejected.append(
                     (rows[pos], "correlation_id: already used by another customer.")
                 )
-        cursor.execute(
-            _UPSERT,
-            {
-                **params,
-                "now": timezone.now(),
-                "source": provenance.source,
-                "detail": provenance.detail[:200],
-                "actor": provenance.actor[:150],
-            },
-        )
-        created, updated = cursor.fetchone()
+    now = timezone.now()
+    [(created, updated)] = record_changes_from_sql(
+        organisation=organisation,
+        provenance=provenance,
+        ctes=_UPSERT_CTES,
+        changes=_PROFILE_CHANGES,
+        result=_COUNTS,
+        params={**params, "now": now},
+        occurred_at=now,
+    )
     result.counts["created"] += created
     result.counts["updated"] += updated
     result.counts["unchanged"] += len(rows) - set_aside - created - updated
