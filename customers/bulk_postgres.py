@@ -12,12 +12,13 @@ import json
 from django.db import connection
 
 from .ledger import record_changes_from_sql
+from .uuids import uuid7
 
 STAGE = "import_customer_stage"
 
 # Each profile column: what the row gives, else what is stored, else the column's default.
 _MERGED = """
-    SELECT s.pos, s.email_key,
+    SELECT s.pos, s.email_key, s.uuid,
            COALESCE(c.email, s.email) AS email,
            COALESCE(s.phone, c.phone) AS phone,
            COALESCE(s.correlation_id, c.correlation_id) AS correlation_id,
@@ -61,7 +62,7 @@ up AS (
     INSERT INTO customers_customer AS c (
         uuid, organisation_id, email, email_key, phone, correlation_id, first_name, last_name,
         locale, data_fields, email_type, opt_in_type, created_at, updated_at)
-    SELECT gen_random_uuid(), %(org)s, email, email_key, phone, correlation_id, first_name,
+    SELECT uuid, %(org)s, email, email_key, phone, correlation_id, first_name,
            last_name, locale, data_fields, 'Html', 'Unknown', %(now)s, %(now)s
     FROM merged
     WHERE cardinality(changed) > 0
@@ -118,8 +119,8 @@ _PREPARE_BATCH = f"""
 SET LOCAL jit = off;
 SET LOCAL synchronous_commit = off;
 CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
-    pos integer, email text, email_key text, phone text, correlation_id text, first_name text,
-    last_name text, locale text, data_fields jsonb
+    pos integer, uuid uuid, email text, email_key text, phone text, correlation_id text,
+    first_name text, last_name text, locale text, data_fields jsonb
 ) ON COMMIT DELETE ROWS;
 TRUNCATE {STAGE};
 """
@@ -136,6 +137,7 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
                 copy.write_row(
                     (
                         pos,
+                        uuid7(),  # used only when the row creates a customer
                         row.email,
                         row.email_key,
                         row.phone,
