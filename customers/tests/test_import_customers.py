@@ -224,7 +224,7 @@ def test_on_postgresql_a_batch_is_copied_and_upserted_in_constant_queries(
         assert "created 3000" in run(path, "--batch-size", "3000")
 
 
-def test_imported_customers_get_time_ordered_uuids_and_keep_them_on_a_rerun(good_file, organisation):
+def test_imported_customers_get_time_ordered_uuids_kept_on_a_rerun(good_file, organisation):
     run(good_file)
     first = list(customers(organisation).values_list("uuid", flat=True))
     assert {value.version for value in first} == {7}
