@@ -1,6 +1,8 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py config.wsgi`.
 
 Every value can be overridden by the environment (GUNICORN_WORKERS, …) or on the command line.
+Sync workers, two per core: a request holds its worker while it waits for PostgreSQL, so a
+second worker per core keeps the core busy meanwhile (measured in bench/api.py, bench/RESULTS.md).
 """
 
 import multiprocessing
@@ -15,4 +17,5 @@ backlog = 2048
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-accesslog = None
+# "-" logs each request to stdout; set GUNICORN_ACCESSLOG= (empty) to turn it off.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
