@@ -1,9 +1,17 @@
-"""Health endpoints for load balancers: no credentials, no sessions, plain JSON."""
+"""The front door and the health endpoints for load balancers (no credentials, plain JSON)."""
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+
+@require_GET
+def home(request):
+    """A small landing page: where the admin, the API documents and the health checks are."""
+    return render(request, "home.html", {"service_name": settings.SERVICE_NAME})
 
 
 @never_cache
