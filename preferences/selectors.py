@@ -6,7 +6,7 @@ Each selector runs a constant number of queries whatever the size of its answer.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 
 from customers.models import Customer, live_customer
@@ -101,16 +101,17 @@ def preference_tree(*, organisation) -> list[Node]:
 
 
 def preference_tree_of_contact(*, organisation, customer: Customer) -> list[Node]:
-    """The tree with the customer's state on every preference (two queries)."""
-    tree = preference_tree(organisation=organisation)
-    # Served by the (customer, preference) unique constraint's index.
-    states = dict(
-        PreferenceOptIn.objects.filter(customer=customer).values_list("preference_id", "opted_in")
+    """The tree with the customer's state on every preference (one query)."""
+    # The state of each row is an index lookup on the (customer, preference) unique constraint.
+    state = PreferenceOptIn.objects.filter(customer=customer, preference=OuterRef("pk"))
+    rows = Preference.objects.for_organisation(organisation).annotate(
+        contact_opted_in=Subquery(state.values("opted_in")[:1])
     )
+    tree = _tree(rows)
     for node in tree:
         for item in [node, *node.children]:
             if item.preference.is_preference:
-                item.opted_in = states.get(item.preference.pk, False)
+                item.opted_in = bool(item.preference.contact_opted_in)
     return tree
 
 

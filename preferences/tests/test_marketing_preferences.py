@@ -226,3 +226,17 @@ def test_an_erased_customer_is_gone(rw_client, customer, preference):
     customer.erased_at = customer.created_at
     customer.save()
     assert rw_client.get(url(customer)).status_code == 404
+
+
+def test_opt_in_writes_in_constant_queries(
+    rw_client, customer, organisation, django_assert_num_queries
+):
+    rw_client.get(url(customer))  # warm the Basic auth cache
+    preference = PreferenceFactory(organisation=organisation)
+    # user with membership and organisation, customer, preference; in one transaction (here a
+    # savepoint and its release, as the test runs in a transaction): lock the customer, read the
+    # state, upsert, ledger; then the state for the answer
+    with django_assert_num_queries(10):
+        response = rw_client.put(url(customer, preference))
+    assert response.status_code == 200
+    assert len(opt_in_events()) == 1

@@ -209,8 +209,8 @@ def test_get_query_count_is_constant(
             4, category=CategoryFactory(organisation=organisation)
         ):
             PreferenceOptInFactory(customer=customer, preference=preference)
-    # user + membership/organisation, contact, the tree, the contact's states
-    with django_assert_max_num_queries(5):
+    # user with membership and organisation, contact, the tree with the contact's states
+    with django_assert_max_num_queries(3):
         assert len(rw_client.get(f"/v2/contacts/{customer.pk}/preferences").json()) == 3
 
 
