@@ -17,6 +17,7 @@ from customers.admin_base import (
     admin_organisation,
     admin_provenance,
 )
+from customers.normalisation import parse_id
 
 from . import services
 from .models import Preference, PreferenceOptIn
@@ -141,8 +142,8 @@ class PreferenceListFilter(admin.SimpleListFilter):
         return [(str(p.pk), f"{p.category} / {p}" if p.category else str(p)) for p in preferences]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(preference_id=int(self.value()))
+        if self.value() and (pk := parse_id(self.value())) is not None:
+            return queryset.filter(preference_id=pk)
         return queryset
 
 
