@@ -33,7 +33,8 @@ class OrganisationScopedAdmin(admin.ModelAdmin):
         organisation = admin_organisation(request)
         if organisation is None:
             return queryset.none()
-        return queryset.filter(**{self.organisation_field: organisation})
+        # By primary key: `organisation_field` may be the organisation itself ("pk").
+        return queryset.filter(**{self.organisation_field: organisation.pk})
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))

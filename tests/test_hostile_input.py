@@ -234,3 +234,34 @@ def test_a_non_ascii_digit_in_an_optins_import_is_a_rejected_row(tmp_path, world
     call_command("import_optins", str(path), organisation=organisation.slug, stdout=None)
     assert fingerprint() == before
     assert "not a contact id" in (tmp_path / "optins.csv.rejects.csv").read_text()
+
+
+# Times at the edges of what a datetime holds ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("date", "status"),
+    [
+        ("0001-01-01", 200),
+        ("9999-12-31T23:59:59.999999Z", 200),
+        ("0001-01-01T00:00:00+01:00", 400),  # before year 1 in UTC
+        ("9999-12-31T23:59:59-23:59", 400),  # after year 9999 in UTC
+        ("10000-01-01", 400),
+        ("2020-13-45T99:99", 400),
+    ],
+)
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/v2/contacts/suppressed-since/{date}",
+        "/v2/contacts/unsubscribed-since/{date}",
+        "/v2/preferences/modified-since/{date}",
+        "/v2/contacts/with-preference/{preference}/opt-ins-since/{date}",
+    ],
+)
+def test_since_dates_at_the_edges_of_time_are_200_or_the_v2_400(
+    rw_client, world, route, date, status
+):
+    response = rw_client.get(route.format(date=quote(date), preference=world["preference"].pk))
+    if status == 200:
+        assert response.status_code == 200, response.content
+    else:
+        assert_dialect_error(response, "v2", 400)
