@@ -1,10 +1,13 @@
-"""Health endpoints for load balancers, the API docs page, and the answers to errors that no
-view handled: a 500 (or a 503 while the database is down) and unknown paths under an API."""
+"""The front door, health endpoints for load balancers, the API docs page, and the answers to
+errors that no view handled: a 500 (or a 503 while the database is down) and unknown paths under
+an API."""
 
 import sys
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
@@ -14,6 +17,12 @@ from rest_framework.exceptions import NotFound
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import SERVICE, V2, dialect_of_path, is_database_unavailable
 from customers.middleware import database_unavailable_response
+
+
+@require_safe
+def home(request):
+    """A small landing page: where the admin, the API documents and the health checks are."""
+    return render(request, "home.html", {"service_name": settings.SERVICE_NAME})
 
 
 @never_cache
