@@ -1,6 +1,5 @@
 """Customer marketing preferences (seed 000): list, get, opt in, opt out."""
 
-
 import pytest
 
 from customers.tests.factories import CustomerFactory
@@ -181,7 +180,9 @@ def test_an_unknown_preference_is_a_404(rw_client, customer, method, _, preferen
     assert getattr(rw_client, method)(url(customer, preference_id)).status_code == 404
 
 
-@pytest.mark.parametrize("customer_id", ["not-a-uuid", "12", "3f2c8e1a-9b4d-4c6e-8a7f-0d1e2b3c4d5e"])
+@pytest.mark.parametrize(
+    "customer_id", ["not-a-uuid", "12", "3f2c8e1a-9b4d-4c6e-8a7f-0d1e2b3c4d5e"]
+)
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_an_unknown_or_malformed_customer_is_a_404(rw_client, preference, customer_id, method):
     assert getattr(rw_client, method)(url(customer_id, preference)).status_code == 404
