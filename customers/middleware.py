@@ -31,6 +31,10 @@ class RequestIdMiddleware:
         return response
 
 
+# Set in the WSGI environ once a chunked body was read (an empty one included).
+CHUNKED_BODY_READ = "consent.chunked_body_read"
+
+
 class ChunkedBodyMiddleware:
     """Reads a body sent with `Transfer-Encoding: chunked` and no Content-Length.
 
@@ -52,6 +56,7 @@ class ChunkedBodyMiddleware:
         ):
             body = environ["wsgi.input"].read(settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
             environ["CONTENT_LENGTH"] = str(len(body))
+            environ[CHUNKED_BODY_READ] = True
             request._stream = LimitedStream(io.BytesIO(body), len(body))
         return self.get_response(request)
 

@@ -265,3 +265,8 @@ def test_since_dates_at_the_edges_of_time_are_200_or_the_v2_400(
         assert response.status_code == 200, response.content
     else:
         assert_dialect_error(response, "v2", 400)
+
+
+def test_an_empty_chunked_body_is_an_empty_body_not_a_411(rw_client, world):
+    response = chunked(rw_client, "/customers", "")
+    assert_dialect_error(response, "customers", 400)  # "email: This field is required."

@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework.views import APIView
 
 from ..ledger import Provenance, Source
+from ..middleware import CHUNKED_BODY_READ
 from ..permissions import membership_of
 from .dialects import SERVICE, Dialect, LengthRequired, PayloadTooLarge
 from .guard import check_parameters
@@ -33,7 +34,7 @@ class OrganisationScopedView(APIView):
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise PayloadTooLarge()
-        if not length and _is_chunked(request):
+        if not length and _is_chunked(request) and not request.META.get(CHUNKED_BODY_READ):
             # customers.middleware.ChunkedBodyMiddleware reads chunked bodies when the server
             # says they are terminated; when it could not, the body would read as empty.
             raise LengthRequired()
