@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "customers.middleware.RequestIdMiddleware",
+    "customers.middleware.DatabaseUnavailableMiddleware",
+    "customers.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -191,6 +193,15 @@ REST_FRAMEWORK = {
 }
 # A body larger than this is refused before it is parsed (10,000-item bulk calls fit easily).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# JSON bodies are refused while parsing past these (customers.parsers): nesting depth, and values
+# (array items plus object members) in the whole body. A 10,000-item bulk call with ten fields
+# an item has about 110,000 values.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+API_MAX_JSON_VALUES = env.int("API_MAX_JSON_VALUES", default=250_000)
+# Path and query parameters longer than this are refused (customers.api.guard).
+API_MAX_PARAMETER_LENGTH = env.int("API_MAX_PARAMETER_LENGTH", default=1024)
+# Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Consent and preference service",

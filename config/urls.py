@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
 
 from customers import urls as customers_urls
 from decisions import urls as decisions_urls
@@ -35,7 +35,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", views.ApiDocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 for app_urls in APPS:
     urlpatterns += [
@@ -52,3 +52,12 @@ urlpatterns += [
     path("", include(SEED_004)),
     path("api/v1/", include((SEED_004, "sendwithus"))),
 ]
+
+# Keep these last: any other path under an API's prefix is that API's JSON 404, not Django's page.
+urlpatterns += [
+    re_path(r"^consent/v1/", views.ServiceUnknownPathView.as_view(), name="service-unknown-path"),
+    re_path(r"^v2/", views.V2UnknownPathView.as_view(), name="v2-unknown-path"),
+]
+
+# An error no view handled: the route's dialect JSON (a 503 while the database is down).
+handler500 = "config.views.server_error"

@@ -22,7 +22,7 @@ from .admin_display import (
 )
 from .exporting import customer_export
 from .models import ApiToken, ConsentEvent, Customer, Membership, Organisation
-from .normalisation import InvalidPhoneNumber, normalise_email, normalise_phone
+from .normalisation import InvalidPhoneNumber, normalise_email, normalise_phone, parse_id
 
 
 class ReadOnlyAdminMixin:
@@ -140,8 +140,8 @@ class CustomerAdmin(OrganisationScopedAdmin):
         match = Q(email_key=normalise_email(term)) | Q(correlation_id=term)
         with contextlib.suppress(ValueError):
             match |= Q(uuid=uuid.UUID(term))
-        if term.isdigit():
-            match |= Q(pk=int(term))
+        if (pk := parse_id(term)) is not None:
+            match |= Q(pk=pk)
         with contextlib.suppress(InvalidPhoneNumber):
             match |= Q(phone=normalise_phone(term, self._phone_region(request)))
         return queryset.filter(match), False

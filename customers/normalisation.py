@@ -1,4 +1,4 @@
-"""Canonical forms of addresses, and keyed hashes of them, shared by every app."""
+"""Canonical forms of addresses and ids, and keyed hashes of addresses, shared by every app."""
 
 import encodings.idna
 import hmac
@@ -8,6 +8,10 @@ import unicodedata
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+# Integer ids are BIGINT: 1 .. 2**63 - 1.
+MAX_ID = 2**63 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 class InvalidPhoneNumber(ValueError):
@@ -112,6 +116,20 @@ def _unicode_label(label: str, *, strict: bool = False) -> str:
         if strict:
             raise
         return label
+
+
+def parse_id(text, *, maximum: int = MAX_ID) -> int | None:
+    """The integer written in ASCII digits 0-9 alone (at most `maximum`), else None.
+
+    The one reading of an integer id from text (paths, queries, admin searches, import columns).
+    `str.isdigit()` and `int()` accept much more: superscripts ("²"), other scripts' digits,
+    signs, underscores and spaces.
+    """
+    text = str(text)
+    if not _ASCII_DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
 
 
 def normalise_email(email: str | None) -> str | None:

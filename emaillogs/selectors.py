@@ -9,6 +9,9 @@ from customers.tenancy import get_in_organisation_or_404
 
 from .models import EmailLog
 
+# Unix seconds of 9999-12-31T23:59:59Z, the last second a datetime can hold.
+MAX_UNIX_SECONDS = 253402300799
+
 
 def customer_logs(
     *, customer, count: int = 100, created_lt: int | None = None, created_gt: int | None = None
@@ -18,6 +21,8 @@ def customer_logs(
     One query, a range scan of emaillog_customer_created_idx whatever `count` is.
     """
     logs = EmailLog.objects.filter(customer=customer)
+    if created_gt is not None and created_gt >= MAX_UNIX_SECONDS:
+        return []  # nothing is after the last second of year 9999 (t + 1 would not be a date)
     if created_lt is not None:
         logs = logs.filter(created__lt=datetime.fromtimestamp(created_lt, tz=UTC))
     if created_gt is not None:

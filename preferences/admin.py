@@ -24,7 +24,7 @@ from customers.admin_display import (
     attach_customer_summary,
     describe_ledger_kind,
 )
-from customers.normalisation import normalise_email
+from customers.normalisation import normalise_email, parse_id
 
 from . import services
 from .models import Preference, PreferenceOptIn
@@ -168,8 +168,8 @@ class PreferenceListFilter(admin.SimpleListFilter):
         return [(str(p.pk), f"{p.category} / {p}" if p.category else str(p)) for p in preferences]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(preference_id=int(self.value()))
+        if self.value() and (pk := parse_id(self.value())) is not None:
+            return queryset.filter(preference_id=pk)
         return queryset
 
 

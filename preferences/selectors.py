@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 
 from customers.models import Customer, live_customer
+from customers.normalisation import parse_id
 from customers.selectors import ContactNotFound
 from customers.tenancy import get_in_organisation_or_404
 
@@ -26,11 +27,8 @@ class NotAPreference(ValueError):
 
 def preference_or_404(*, organisation, preference_id) -> Preference:
     """A preference or category of the organisation by id (any string), else Http404."""
-    try:
-        pk = int(str(preference_id))
-    except ValueError as exc:
-        raise Http404("Preference not found.") from exc
-    if not 0 < pk <= MAX_ID:
+    pk = parse_id(preference_id, maximum=MAX_ID)
+    if not pk:
         raise Http404("Preference not found.")
     return get_in_organisation_or_404(
         Preference.objects.select_related("category"), organisation, pk=pk
@@ -48,11 +46,12 @@ def leaf_preference_or_404(*, organisation, preference_id) -> Preference:
 def contact_or_404(*, organisation, identifier: str) -> Customer:
     """The v2 contact by contact id (the integer id) or email address, else ContactNotFound."""
     text = str(identifier).strip()
-    if text.isdigit():
-        if int(text) > MAX_ID:
+    if text.isascii() and text.isdigit():
+        pk = parse_id(text, maximum=MAX_ID)
+        if pk is None:
             raise ContactNotFound()
         try:
-            return get_in_organisation_or_404(Customer.objects.live(), organisation, pk=int(text))
+            return get_in_organisation_or_404(Customer.objects.live(), organisation, pk=pk)
         except Http404 as exc:
             raise ContactNotFound() from exc
     # PostgreSQL refuses NUL in text: such an identifier can name no contact.

@@ -13,6 +13,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -32,11 +36,18 @@ _CODES = {
     406: "NOT_ACCEPTABLE",
     409: "CONFLICT",
     410: "GONE",
+    411: "LENGTH_REQUIRED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_FAILED",
     429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
 }
+
+# Errors of the database connection (refused, dropped, timed out, server shutting down): the
+# request could not be served now, and may be retried.
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 
 
 class DialectError(exceptions.APIException):
@@ -52,6 +63,35 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = 413
     default_detail = "The request body is too large."
     default_code = "payload_too_large"
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = 411
+    default_detail = "A request body needs a Content-Length header."
+    default_code = "length_required"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database cannot be reached: 503 with Retry-After (DRF sends `wait` as the header)."""
+
+    status_code = 503
+    default_detail = "The service is temporarily unavailable; retry shortly."
+    default_code = "service_unavailable"
+
+    def __init__(self):
+        super().__init__()
+        self.wait = settings.DATABASE_UNAVAILABLE_RETRY_AFTER
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether `exc`, or one it was raised from or during, is a database connection error."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @dataclass
@@ -95,6 +135,13 @@ class Dialect:
 
     def handle_exception(self, exc, context):
         """A DRF exception handler for views of this dialect."""
+        if is_database_unavailable(exc):
+            logger.warning("database unavailable: %s", exc)
+            exc = DatabaseUnavailable()
+        elif isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge()
+        elif isinstance(exc, SuspiciousOperation):  # too many query fields, say
+            exc = exceptions.ParseError(str(exc))
         response = drf_exception_handler(exc, context)
         if response is None:
             return None  # not an API error: let it be a 500 and be seen
@@ -102,6 +149,13 @@ class Dialect:
         response.status_code = info.status
         response.data = self.body(info)
         return response
+
+    def error_response(self, status: int, message: str, headers=None) -> JsonResponse:
+        """This dialect's error as a plain Django response, for errors raised outside a view."""
+        info = ErrorInfo(
+            status=status, code=_CODES.get(status, "ERROR"), message=message, field_errors=[]
+        )
+        return JsonResponse(self.body(info), status=status, headers=headers)
 
     def describe(self, exc, status: int) -> ErrorInfo:
         field_errors = []
@@ -167,8 +221,11 @@ def _describe_status(status: int) -> str:
         403: "The API user may not do this (read-only)",
         404: "Not found in the caller's organisation",
         410: "Gone",
+        411: "A body was sent without Content-Length and could not be read",
+        413: "The body is too large, too deeply nested or has too many items",
         422: "Invalid input",
         429: "Rate limit exceeded",
+        503: "The database is unavailable; retry after Retry-After seconds",
     }.get(status, "Error")
 
 
@@ -313,3 +370,27 @@ MARKETING_PREFERENCES = MarketingPreferencesDialect()
 LOYALTY = LoyaltyDialect()
 V2 = V2Dialect()
 OPTOUT = OptOutDialect()
+
+
+def dialect_of_path(path: str) -> Dialect | None:
+    """The dialect of the API route serving `path`, or None for pages, the admin and the rest.
+
+    Unknown paths under an API's prefix speak that API's dialect.
+    """
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(path)
+    except Resolver404:
+        match = None
+    view_class = getattr(getattr(match, "func", None), "view_class", None)
+    dialect = getattr(view_class, "dialect", None)
+    if isinstance(dialect, Dialect):
+        return dialect
+    for prefix, by_prefix in _DIALECT_PREFIXES:
+        if path.startswith(prefix):
+            return by_prefix
+    return None
+
+
+_DIALECT_PREFIXES = [("/consent/v1/", SERVICE), ("/v2/", V2)]

@@ -1,8 +1,11 @@
 """The service's own API under /consent/v1/ (DESIGN §5): customers and their consent history."""
 
+from datetime import UTC, datetime
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -91,6 +94,19 @@ class ConsentHistoryPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request):
+        """The cursor, or a 400 when it was not one of ours (its position must be a time)."""
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+        if cursor is not None and cursor.position is not None:
+            try:
+                datetime.fromisoformat(cursor.position).astimezone(UTC)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+        return cursor
 
 
 class CustomerDetailView(OrganisationScopedView):

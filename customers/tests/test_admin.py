@@ -215,6 +215,23 @@ def test_the_admin_history_of_a_suppression_names_no_address(organisation):
     assert "private" not in LogEntry.objects.get().object_repr
 
 
+def test_staff_see_only_their_own_organisation_in_the_organisation_list(
+    organisation, other_organisation
+):
+    client = logged_in(staff_user_of(organisation, "customers"))
+    response = client.get(reverse("admin:customers_organisation_changelist"))
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [organisation]
+
+
+def test_staff_open_their_own_organisation_but_not_another(organisation, other_organisation):
+    client = logged_in(staff_user_of(organisation, "customers"))
+    own = client.get(reverse("admin:customers_organisation_change", args=[organisation.pk]))
+    assert own.status_code == 200
+    other = client.get(reverse("admin:customers_organisation_change", args=[other_organisation.pk]))
+    assert other.status_code == 302  # "does not exist": back to the admin index
+
+
 def test_the_customer_page_shows_the_newest_ledger_events_and_links_the_rest(
     staff_client, organisation
 ):

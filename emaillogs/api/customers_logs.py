@@ -13,7 +13,7 @@ from customers.api.dialects import CUSTOMERS
 from .. import selectors
 
 # Unix seconds up to the year 9999: larger values would overflow datetime, so they are a 400.
-MAX_UNIX_SECONDS = 253402300799
+MAX_UNIX_SECONDS = selectors.MAX_UNIX_SECONDS
 
 
 class CustomersLogsQuery(serializers.Serializer):
