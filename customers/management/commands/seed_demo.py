@@ -66,6 +66,13 @@ class Command(BaseCommand):
             out(f"Try:       curl -u {organisation}-api:{password} {url}")
             out(f"           curl -H 'Authorization: Bearer {key}' {url}/consent-events")
             out(f"           curl -u {organisation}-readonly:{password} {url}/links")
+            # May we send? Read-only users may ask too.
+            out(
+                f"           curl -u {organisation}-readonly:{password} -H 'Content-Type: "
+                f'application/json\' -d \'{{"channel": "email", "recipients": '
+                f'[{{"email": "{customer.email}"}}, {{"contactId": {customer.pk}}}]}}\' '
+                f"{base_url}/consent/v1/decisions"
+            )
         self._print_page_links(org, base_url)
 
     def _print_page_links(self, org, base_url):
