@@ -47,6 +47,6 @@ messages: install
 		--no-location --no-wrap
 	$(PY) manage.py compilemessages -l de
 
-# Re-take the hosted pages' screenshots in docs/pages/ (needs chromium and chromium-driver).
+# Re-take the screenshots in docs/pages/ and docs/admin/ (needs chromium and chromium-driver).
 screenshots: install
-	SAVE_PAGE_SCREENSHOTS=1 env -u DATABASE_URL $(PY) -m pytest -q pages/tests/test_browser.py
+	SAVE_PAGE_SCREENSHOTS=1 env -u DATABASE_URL $(PY) -m pytest -q pages/tests/test_browser.py tests/test_admin_browser.py

@@ -82,8 +82,8 @@ def open_page(browser, live_server):
     return open_
 
 
-def screenshot(browser, name):
-    """docs/pages/<name>.png when SAVE_PAGE_SCREENSHOTS is set (the README shows them)."""
+def screenshot(browser, name, folder=SCREENSHOTS):
+    """<folder>/<name>.png (docs/pages/ by default) when SAVE_PAGE_SCREENSHOTS is set."""
     if not os.environ.get("SAVE_PAGE_SCREENSHOTS"):
         return
     size = browser.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
@@ -91,8 +91,8 @@ def screenshot(browser, name):
     shot = browser.execute_cdp_cmd(
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 def click_and_wait(browser, selector):
