@@ -5,7 +5,34 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from customers.schema import plain_view_schema
 
+HEALTH = "Health"
+
+
+def _status_schema(**properties):
+    return {
+        "type": "object",
+        "properties": {
+            name: {"type": "string", "enum": values} for name, values in properties.items()
+        },
+        "required": list(properties),
+    }
+
+
+def _json(description, schema):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+@plain_view_schema(
+    get={
+        "operationId": "healthz",
+        "summary": "Liveness",
+        "description": "The process is up and serving; needs no credentials and no database.",
+        "tags": [HEALTH],
+        "responses": {"200": _json("Up", _status_schema(status=["ok"]))},
+    }
+)
 @never_cache
 @require_GET
 def healthz(request):
@@ -13,6 +40,21 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+@plain_view_schema(
+    get={
+        "operationId": "readyz",
+        "summary": "Readiness",
+        "description": "The database answers: 200 when it does, 503 while it does not.",
+        "tags": [HEALTH],
+        "responses": {
+            "200": _json("Ready", _status_schema(status=["ok"], database=["up"])),
+            "503": _json(
+                "The database is unreachable",
+                _status_schema(status=["unavailable"], database=["down"]),
+            ),
+        },
+    }
+)
 @never_cache
 @require_GET
 def readyz(request):

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from customers.ledger import Provenance, Source
+from customers.schema import html_response, plain_view_schema
 
 from . import services
 
@@ -36,6 +37,40 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
+PAGES = "Hosted pages"
+GONE = html_response("The link was used or has expired; nothing changed")
+NOT_FOUND = html_response("No such link")
+
+
+@plain_view_schema(
+    get={
+        "operationId": "page_resubscribe_confirm_show",
+        "summary": "Resubscribe confirmation page",
+        "description": "The page a resubscribe email links to: what will happen, and a button.",
+        "tags": [PAGES],
+        "responses": {
+            "200": html_response("The confirmation form"),
+            "404": NOT_FOUND,
+            "410": GONE,
+        },
+    },
+    post={
+        "operationId": "page_resubscribe_confirm",
+        "summary": "Confirm a resubscribe",
+        "description": (
+            "The confirmation form's submission: resubscribes the address, then shows a thank-you "
+            "page or goes to the caller's return URL."
+        ),
+        "tags": [PAGES],
+        "responses": {
+            "200": html_response("Resubscribed"),
+            "303": {"description": "Resubscribed; on to the return URL given with the request"},
+            "403": html_response("The form's CSRF token is missing or wrong"),
+            "404": NOT_FOUND,
+            "410": GONE,
+        },
+    },
+)
 @never_cache
 @require_http_methods(["GET", "POST"])
 def resubscribe_confirm(request, token):

@@ -91,7 +91,6 @@ class CustomersCreateView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_create_or_update",
-        tags=["Customers (seed 004)"],
         description="Create or update a customer; the email is the key (any case).",
         request=CustomersCustomerRequest,
         responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403)},
@@ -112,7 +111,7 @@ class CustomersDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_get",
-        tags=["Customers (seed 004)"],
+        description="The customer with this email address (any case).",
         parameters=[EMAIL_PATH_PARAMETER],
         responses={
             200: CustomersCustomerResponse,
@@ -127,10 +126,9 @@ class CustomersDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_delete",
-        tags=["Customers (seed 004)"],
         parameters=[EMAIL_PATH_PARAMETER],
         description=(
-            "Erase the customer's personal data and their logs' addresses (DESIGN §7); "
+            "Erase the customer's personal data and their logs' addresses; "
             "the consent history stays, anonymous."
         ),
         responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403, 404)},

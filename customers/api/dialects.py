@@ -82,6 +82,8 @@ class Dialect:
     """Shapes error bodies for one API dialect. Subclasses override `body` (and the schema)."""
 
     name = "service"
+    # The OpenAPI tag of every operation of this dialect.
+    tag = "Consent service (/consent/v1/)"
     # Status for invalid input; the marketing preferences dialect answers 422.
     validation_status = 400
 
@@ -158,9 +160,13 @@ def _describe_status(status: int) -> str:
         401: "Missing or bad credentials",
         403: "The API user may not do this (read-only)",
         404: "Not found in the caller's organisation",
+        405: "Method not allowed",
         410: "Gone",
+        413: "The request body is too large",
+        415: "The request body is not JSON",
         422: "Invalid input",
         429: "Rate limit exceeded",
+        503: "The service is temporarily unavailable (database down)",
     }.get(status, "Error")
 
 
@@ -168,6 +174,7 @@ class CustomersDialect(Dialect):
     """Seed 004: `{"success": false, "status": "<reason>"}`."""
 
     name = "customers"
+    tag = "Customers and email logs"
 
     def body(self, info):
         return {"success": False, "status": info.message}
@@ -183,6 +190,7 @@ class MarketingPreferencesDialect(Dialect):
     """Seed 000: `{"message": …, "errors": {field: [..]}}`, invalid input is 422."""
 
     name = "marketing-preferences"
+    tag = "Customer marketing preferences"
     validation_status = 422
 
     def body(self, info):
@@ -207,6 +215,7 @@ class LoyaltyDialect(Dialect):
     """Seed 001: `{"statusCode": 400, "errorMessage": …, "errorCode": "INVALID_REQUEST"}`."""
 
     name = "loyalty"
+    tag = "Loyalty marketing subscription"
 
     def body(self, info):
         return {"statusCode": info.status, "errorMessage": info.message, "errorCode": info.code}
@@ -226,6 +235,7 @@ class V2Dialect(Dialect):
     """Seed 002: `{"message": …, "errorCode": …}`."""
 
     name = "v2"
+    tag = "Preferences and subscriptions v2"
 
     def body(self, info):
         return {"message": info.message, "errorCode": info.code}
@@ -244,6 +254,7 @@ class OptOutDialect(Dialect):
     """
 
     name = "optout"
+    tag = "Communication opt-out"
 
     def body(self, info):
         items = [(path, message) for path, message in info.field_errors] or [("", info.message)]

@@ -71,7 +71,7 @@ class CustomerDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="service_customer_get",
-        tags=["Service: customers"],
+        description="The customer with this UUID in the caller's organisation.",
         responses={200: ServiceCustomerSerializer, **SERVICE.error_responses(401, 404)},
     )
     def get(self, request, customer_uuid):
@@ -82,7 +82,6 @@ class CustomerDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="service_customer_erase",
-        tags=["Service: customers"],
         description="Erase the customer's personal data; the consent history stays, anonymous.",
         responses={204: None, **SERVICE.error_responses(401, 403, 404)},
     )
@@ -102,7 +101,6 @@ class CustomerConsentHistoryView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="service_customer_consent_history",
-        tags=["Service: customers"],
         description="The customer's consent ledger, newest first, cursor-paginated.",
         responses={
             200: ServiceConsentHistoryPageSerializer,

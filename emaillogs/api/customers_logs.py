@@ -63,7 +63,6 @@ class CustomersLogsView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_logs",
-        tags=["Customers (seed 004)"],
         description="The customer's email logs, newest first; bounds are exclusive.",
         parameters=[EMAIL_PATH_PARAMETER, CustomersLogsQuery],
         responses={200: CustomersLogsResponse, **CUSTOMERS.error_responses(400, 401, 404)},

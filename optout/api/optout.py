@@ -196,7 +196,11 @@ class OptOutStatusView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="optout_status_update",
-        tags=["Communication opt-out (seed 003)"],
+        description=(
+            "Record opt-in or opt-out statuses for the department; a replayed messageUUID changes"
+            " nothing. With processSynchronously false the request is queued and answered at "
+            "once."
+        ),
         summary="update opt-out status for a communication context",
         request=OptOutStatusRequest,
         responses={200: OptOutStatusResponse, **OPTOUT.error_responses(400, 401, 403, 404)},
@@ -232,7 +236,10 @@ class OptOutStatusView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="optout_status_get",
-        tags=["Communication opt-out (seed 003)"],
+        description=(
+            "The department's opt-out statuses of one email address or phone number (given in the"
+            " query), one per communication type."
+        ),
         summary="read back the opt-out status of a communication value (beyond the seed)",
         parameters=[OptOutStatusQuery],
         responses={200: OptOutStatusList, **OPTOUT.error_responses(400, 401, 404)},

@@ -25,7 +25,6 @@ from customers.api.v2_contact import V2ContactSerializer, parse_since, v2_contac
 from .. import selectors, services
 from ..models import Preference
 
-TAG = "Preferences and subscriptions (v2)"
 # operation_id: the seed's own operationId, so generated clients keep their method names.
 MAX_ID = selectors.MAX_ID
 # More items than any organisation has preferences: a bigger body is a mistake, not a request.
@@ -240,8 +239,11 @@ PREFERENCE_ID_PARAM = OpenApiParameter("preferenceId", int, OpenApiParameter.PAT
 class V2PreferenceListView(V2View):
     @extend_schema(
         operation_id="create-preference",
+        description=(
+            "Create a preference, or a category when isPreference is false, optionally inside a "
+            "category."
+        ),
         summary="Create preference",
-        tags=[TAG],
         request=V2PreferenceRequestSerializer,
         responses={200: V2PreferenceWrittenSerializer, **V2.error_responses(400, 401, 403)},
     )
@@ -266,8 +268,8 @@ class V2PreferenceListView(V2View):
 
     @extend_schema(
         operation_id="get-preferences",
+        description="The organisation's preferences and categories as a tree, in order.",
         summary="Get preferences",
-        tags=[TAG],
         responses={200: V2PreferenceTreeSerializer(many=True), **V2.error_responses(401)},
     )
     def get(self, request):
@@ -278,8 +280,8 @@ class V2PreferenceListView(V2View):
 class V2PreferenceDetailView(V2View):
     @extend_schema(
         operation_id="update-preference",
+        description="Rename, move or reorder a preference or category.",
         summary="Update preference",
-        tags=[TAG],
         parameters=[ID_PARAM],
         request=V2PreferenceRequestSerializer,
         responses={200: V2PreferenceWrittenSerializer, **V2.error_responses(400, 401, 403, 404)},
@@ -314,8 +316,11 @@ class V2PreferenceDetailView(V2View):
 
     @extend_schema(
         operation_id="delete-preference",
+        description=(
+            "Delete a preference, or a category with its preferences; the opt-ins of the deleted "
+            "preferences are recorded on the ledger."
+        ),
         summary="Delete preference",
-        tags=[TAG],
         parameters=[ID_PARAM],
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR),
@@ -334,8 +339,8 @@ class V2PreferenceDetailView(V2View):
 class V2PreferencesModifiedSinceView(V2View):
     @extend_schema(
         operation_id="get-modified-preferences-since-date",
+        description="Preferences and categories created or changed at or after the date.",
         summary="Get modified preferences since date",
-        tags=[TAG],
         parameters=[DATE_PARAM],
         responses={
             200: V2ModifiedPreferenceSerializer(many=True),
@@ -354,8 +359,11 @@ class V2ContactPreferencesView(V2View):
 
     @extend_schema(
         operation_id="get-preferences-for-contact",
+        description=(
+            "The organisation's preference tree with the contact's opt-in state on every "
+            "preference."
+        ),
         summary="Get preferences for contact",
-        tags=[TAG],
         parameters=[CONTACT_PARAM],
         responses={
             200: V2ContactPreferenceTreeSerializer(many=True),
@@ -371,8 +379,11 @@ class V2ContactPreferencesView(V2View):
 
     @extend_schema(
         operation_id="set-preferences-for-contact",
+        description=(
+            "Opt the contact in or out of the given preferences (categories may carry their "
+            "preferences); all or nothing."
+        ),
         summary="Set preferences for contact",
-        tags=[TAG],
         parameters=[CONTACT_PARAM],
         request=V2ContactPreferenceStateTreeSerializer(many=True),
         responses={
@@ -403,8 +414,11 @@ class V2ContactPreferencesView(V2View):
 class V2ContactsWithPreferenceView(V2View):
     @extend_schema(
         operation_id="get-contacts-opted-into-a-preference",
+        description=(
+            "Contacts opted in to the preference, by contact id from minContactID, in pages of up"
+            " to 1,000."
+        ),
         summary="Get contacts opted into a preference",
-        tags=[TAG],
         parameters=[PREFERENCE_ID_PARAM, V2MinContactQuerySerializer],
         responses={
             200: V2ContactWithPreferenceSerializer(many=True),
@@ -426,8 +440,11 @@ class V2ContactsWithPreferenceView(V2View):
 class V2ContactsOptInsSinceView(V2View):
     @extend_schema(
         operation_id="get-contacts-with-modified-preference-opt-in-since-date",
+        description=(
+            "Contacts whose opt-in to the preference changed at or after the date, with that opt-"
+            "in, by contact id from minContactID."
+        ),
         summary="Get contacts with modified preference opt-in since date",
-        tags=[TAG],
         parameters=[PREFERENCE_ID_PARAM, DATE_PARAM, V2MinContactQuerySerializer],
         responses={
             200: V2ContactOptInsSinceSerializer(many=True),

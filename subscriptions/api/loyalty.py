@@ -69,7 +69,6 @@ class MarketingSubscriptionView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="loyalty_marketing_subscription_update",
-        tags=["Loyalty"],
         description=(
             "Set the member's email (LOYALTY programme) and/or SMS (default shortcode) "
             "subscription. All or nothing. Programme-level: does not change the v2 suppression "

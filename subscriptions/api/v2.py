@@ -32,7 +32,6 @@ PREFERRED_LOCALES = [
     "it-IT", "nl-NL", "nb-NO", "pl-PL", "pt-PT", "ru-RU", "se-SE", "sk-SK", "tr-TR", "zh-CN",
 ]  # fmt: skip
 _email_validator = EmailValidator()
-TAG = ["v2: subscriptions and suppression"]
 
 
 def address_contact(email: str | None, status: str) -> dict:
@@ -162,19 +161,35 @@ def _parse_contact_refs(data) -> list[services.ContactRef]:
 
 
 # Views -----------------------------------------------------------------------------------------
+UNSUBSCRIBED_EXAMPLE = {
+    "suppressedContact": {
+        "id": 123,
+        "email": "john.smith@emailsim.io",
+        "optInType": "Single",
+        "emailType": "Html",
+        "dataFields": None,
+        "status": "Unsubscribed",
+    },
+    "dateRemoved": "2020-01-01T09:40:18.527Z",
+    "reason": "Unsubscribed",
+}
+
+
 class UnsubscribeView(OrganisationScopedView):
     dialect = V2
 
     @extend_schema(
         operation_id="v2_contacts_unsubscribe",
-        tags=TAG,
         description=(
             "Suppress an address with reason Unsubscribed; an unknown address is suppressed too "
             "(suppressedContact.id 0)."
         ),
         request=V2UnsubscribeRequestSerializer,
         responses={200: V2SuppressedContactSerializer, **V2.error_responses(400, 401, 403)},
-        examples=[OpenApiExample("Request", value={"email": "john.smith@emailsim.io"})],
+        examples=[
+            OpenApiExample("Request", value={"email": "john.smith@emailsim.io"}, request_only=True),
+            OpenApiExample("Unsubscribed", value=UNSUBSCRIBED_EXAMPLE, response_only=True),
+        ],
     )
     def post(self, request):
         body = V2UnsubscribeRequestSerializer(data=request.data)
@@ -194,7 +209,6 @@ class SuppressContactsView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contacts_suppress",
-        tags=TAG,
         description=(
             "Suppress up to 10,000 contacts given by id or email (reason Suppressed). "
             "Unknown contacts are reported in notFound and not suppressed."
@@ -227,7 +241,6 @@ class ResubscribeView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contacts_resubscribe",
-        tags=TAG,
         description=(
             "Send a suppressed contact a localised email with a confirmation link; the contact "
             "stays suppressed until it is confirmed (ContactChallenged). A contact that is not "
@@ -261,7 +274,6 @@ class ResubscribeWithNoChallengeView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contacts_resubscribe_with_no_challenge",
-        tags=TAG,
         description=(
             "Resubscribe at once and apply dataFields (ContactAdded). A hard-bounced or "
             "complained address is refused with 400: it needs a confirmed challenge."
@@ -322,7 +334,6 @@ _SINCE_PARAMETERS = [
 class SuppressedSinceView(_SinceView):
     @extend_schema(
         operation_id="v2_contacts_suppressed_since",
-        tags=TAG,
         description="Suppressed addresses (every reason) since a date, by time then id.",
         parameters=_SINCE_PARAMETERS,
         responses={
@@ -339,7 +350,6 @@ class UnsubscribedSinceView(_SinceView):
 
     @extend_schema(
         operation_id="v2_contacts_unsubscribed_since",
-        tags=TAG,
         description="Addresses unsubscribed (reason Unsubscribed) since a date, by time then id.",
         parameters=_SINCE_PARAMETERS,
         responses={
@@ -356,7 +366,6 @@ class ContactSubscriptionsView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contact_subscriptions",
-        tags=TAG,
         description="The contact (with its subscription status) and its preference opt-ins.",
         responses={200: V2ContactSubscriptionsSerializer, **V2.error_responses(401, 404)},
     )
