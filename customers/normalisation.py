@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 
 import phonenumbers
 from django.conf import settings
@@ -37,3 +38,13 @@ def address_key(address: str) -> str:
     """A keyed hash of a normalised address: lets us recognise it again without keeping it."""
     key = settings.ADDRESS_HASH_KEY.encode()
     return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
+
+
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def is_canonical_uuid(value) -> bool:
+    """The 8-4-4-4-12 hex spelling (any case): not braces, `urn:uuid:` or 32 bare digits."""
+    return isinstance(value, str) and _CANONICAL_UUID.fullmatch(value) is not None

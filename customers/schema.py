@@ -46,6 +46,19 @@ RETRY_AFTER = {
 }
 
 
+# Path parameters that mean the same thing on every route are described the same way.
+_UUID = {"type": "string", "format": "uuid"}
+PATH_PARAMETER_SCHEMAS = {
+    "customer_uuid": _UUID,
+    "customerId": _UUID,
+    "department_uuid": _UUID,
+    "email": {"type": "string", "format": "email", "maxLength": 254},
+    "date": {
+        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+    },
+}
+
+
 class ConsentAutoSchema(AutoSchema):
     def get_description(self):
         # Only what the operation itself says (extend_schema's description, or the handler
@@ -60,6 +73,14 @@ class ConsentAutoSchema(AutoSchema):
             name = name[: -len("Request")]
         return name
 
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        # A serializer's docstring is for developers (and may be inherited): not for API clients.
+        schema.pop("description", None)
+        if direction == "request" and getattr(serializer, "reject_unknown_fields", False):
+            schema["additionalProperties"] = False
+        return schema
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
@@ -68,6 +89,12 @@ class ConsentAutoSchema(AutoSchema):
         if dialect is None:
             return operation
         operation["tags"] = [dialect.tag]
+        if "requestBody" in operation:
+            operation["requestBody"]["required"] = True  # no route takes an empty body
+        for parameter in operation.get("parameters", []):
+            known = PATH_PARAMETER_SCHEMAS.get(parameter["name"])
+            if parameter["in"] == "path" and known:
+                parameter["schema"] = dict(known)
         responses = operation["responses"]
         for status in sorted(self.error_statuses(operation, dialect)):
             if str(status) in responses:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from customers.ledger import Provenance, Source
@@ -71,8 +72,11 @@ NOT_FOUND = html_response("No such link")
         },
     },
 )
+# The method is checked before the CSRF token, so another method is a 405, not a 403.
+@csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
+@csrf_protect
 def resubscribe_confirm(request, token):
     try:
         challenge = services.challenge_from_token(token)

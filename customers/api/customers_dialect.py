@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from .. import selectors, services
 from .base import OrganisationScopedView
 from .dialects import CUSTOMERS, DialectError
+from .fields import EmailCharField, StrictSerializer
 
 OK = {"success": True, "status": "OK"}
 
@@ -60,18 +61,16 @@ class CustomersCustomerResponse(serializers.Serializer):
     customer = CustomersCustomerSerializer()
 
 
-class CustomersCustomerRequest(serializers.Serializer):
-    email = serializers.CharField(max_length=254, help_text="Email (key) of the customer")
-    locale = serializers.CharField(
-        max_length=35, required=False, help_text="BCP 47 tag, e.g. en, en-US, de-DE"
-    )
+class CustomersCustomerRequest(StrictSerializer):
+    reject_unknown_fields = True
 
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+    email = EmailCharField(max_length=254, help_text="Email (key) of the customer")
+    locale = serializers.RegexField(
+        services.LOCALE_RE.pattern,
+        max_length=35,
+        required=False,
+        help_text="BCP 47 tag, e.g. en, en-US, de-DE",
+    )
 
     def validate_email(self, value):
         try:

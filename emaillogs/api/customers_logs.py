@@ -8,14 +8,15 @@ from customers import selectors as customer_selectors
 from customers.api.base import OrganisationScopedView
 from customers.api.customers_dialect import EMAIL_PATH_PARAMETER, email_from_path, unix_seconds
 from customers.api.dialects import CUSTOMERS
+from customers.api.fields import StrictQuerySerializer
 
 from .. import selectors
 
 # Unix seconds up to the year 9999: larger values would overflow datetime, so they are a 400.
-MAX_UNIX_SECONDS = 253402300799
+MAX_UNIX_SECONDS = selectors.MAX_UNIX_SECONDS
 
 
-class CustomersLogsQuery(serializers.Serializer):
+class CustomersLogsQuery(StrictQuerySerializer):
     count = serializers.IntegerField(
         min_value=1, max_value=100, default=100, help_text="1..100, default 100"
     )

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import OPTOUT
+from customers.api.fields import StrictQuerySerializer, StrictSerializer, StrictUUIDField
 
 from .. import selectors, services
 from ..models import CommunicationType, Event, UpdateType
@@ -23,11 +24,11 @@ def _communication_type(value: str) -> str:
     return upper
 
 
-class OptOutCommunicationAttributesRequest(serializers.Serializer):
+class OptOutCommunicationAttributesRequest(StrictSerializer):
     communicationType = serializers.CharField(max_length=16, help_text=f"{TYPES}, any case")
     communicationValue = serializers.CharField(max_length=320)
     okToCommunicate = serializers.BooleanField()
-    customerUUID = serializers.UUIDField(required=False, allow_null=True)
+    customerUUID = StrictUUIDField(required=False, allow_null=True)
 
     def validate_communicationType(self, value):
         return _communication_type(value)
@@ -44,14 +45,14 @@ class OptOutCommunicationAttributesRequest(serializers.Serializer):
         return attrs
 
 
-class OptOutStatusRequest(serializers.Serializer):
-    customerUUID = serializers.UUIDField(
+class OptOutStatusRequest(StrictSerializer):
+    customerUUID = StrictUUIDField(
         required=False, allow_null=True, help_text="Customer of items that name none"
     )
-    messageUUID = serializers.UUIDField(
+    messageUUID = StrictUUIDField(
         required=False, allow_null=True, help_text="Makes the request idempotent"
     )
-    userUUID = serializers.UUIDField(required=False, allow_null=True)
+    userUUID = StrictUUIDField(required=False, allow_null=True)
     apiCallSource = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=100
     )
@@ -117,7 +118,7 @@ class OptOutStatusResponse(serializers.Serializer):
     warnings = OptOutWarning(many=True)
 
 
-class OptOutStatusQuery(serializers.Serializer):
+class OptOutStatusQuery(StrictQuerySerializer):
     communicationValue = serializers.CharField(max_length=320)
     communicationType = serializers.CharField(
         max_length=16, required=False, help_text=f"{TYPES}; default: every type the value fits"
@@ -259,7 +260,7 @@ def _replayed_message_uuid(data, department):
     if not isinstance(data, dict):
         return None
     try:
-        message_uuid = serializers.UUIDField().to_internal_value(data.get("messageUUID"))
+        message_uuid = StrictUUIDField().to_internal_value(data.get("messageUUID"))
     except (serializers.ValidationError, TypeError, AttributeError):
         return None
     if selectors.message_already_received(department=department, message_uuid=message_uuid):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from customers import selectors as customer_selectors
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import MARKETING_PREFERENCES
+from customers.api.fields import StrictQuerySerializer
 
 from .. import selectors, services
 
@@ -44,7 +45,7 @@ class MarketingPreferencesDetailSerializer(serializers.Serializer):
     data = MarketingPreferencesItemSerializer()
 
 
-class MarketingPreferencesPageQuerySerializer(serializers.Serializer):
+class MarketingPreferencesPageQuerySerializer(StrictQuerySerializer):
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     per_page = serializers.IntegerField(min_value=1, max_value=100, default=20)
 

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
+from customers.api.fields import StrictQuerySerializer, StrictSerializer
 from customers.api.v2_contact import V2ContactSerializer, parse_since, v2_contacts, v2_time
 
 from .. import selectors, services
@@ -69,7 +70,7 @@ class V2OrderField(serializers.Field):
         return str(value)
 
 
-class V2PreferenceRequestSerializer(serializers.Serializer):
+class V2PreferenceRequestSerializer(StrictSerializer):
     id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     publicName = serializers.CharField(max_length=255)
     privateName = serializers.CharField(max_length=255)
@@ -92,7 +93,7 @@ class V2PreferenceRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class V2ContactPreferenceStateSerializer(serializers.Serializer):
+class V2ContactPreferenceStateSerializer(StrictSerializer):
     id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     isPreference = serializers.BooleanField()
     isOptedIn = serializers.BooleanField(required=False)
@@ -169,7 +170,7 @@ class V2ContactOptInsSinceSerializer(serializers.Serializer):
     marketingPreferenceOptIns = V2MarketingPreferenceOptInSerializer(many=True)
 
 
-class V2MinContactQuerySerializer(serializers.Serializer):
+class V2MinContactQuerySerializer(StrictQuerySerializer):
     minContactID = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0)
 
 

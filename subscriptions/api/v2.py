@@ -1,7 +1,5 @@
 """Subscription and suppression routes of the v2 dialect (seed 002), field names as the seed's."""
 
-from urllib.parse import urlsplit
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from drf_spectacular.types import OpenApiTypes
@@ -12,6 +10,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
+from customers.api.fields import StrictQuerySerializer, StrictSerializer
 from customers.api.v2_contact import (
     V2ContactSerializer,
     parse_since,
@@ -26,6 +25,8 @@ from .. import selectors, services
 from ..models import Suppression
 
 MAX_SUPPRESS_ITEMS = 10_000
+# The schema's pattern for return URLs, which the server applies as it is.
+RETURN_URL_PATTERN = r"^([Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+([/?#][!-~]*)?)?$"
 MAX_ID = 2**63 - 1
 PREFERRED_LOCALES = [
     "cs-CS", "da-DA", "de-DE", "el-EL", "en-EN", "es-ES", "es", "fi-FI", "fr-FR", "hu-HU",
@@ -60,7 +61,7 @@ class V2SuppressedContactSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Suppression.Reason.choices)
 
 
-class V2UnsubscribeRequestSerializer(serializers.Serializer):
+class V2UnsubscribeRequestSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
 
 
@@ -69,41 +70,68 @@ class V2ContactRefSerializer(serializers.Serializer):
     email = serializers.CharField(required=False, allow_null=True)
 
 
+# What _parse_contact_refs accepts: up to 10,000 items, each a contact id or an email address.
+SUPPRESS_CONTACTS_REQUEST_SCHEMA = {
+    "type": "array",
+    "maxItems": MAX_SUPPRESS_ITEMS,
+    "items": {
+        "oneOf": [
+            {
+                "type": "object",
+                "description": "By contact id",
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    "email": {"nullable": True, "enum": [None]},
+                },
+                "required": ["id"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "description": "By email address (an id of 0 or null is ignored)",
+                "properties": {
+                    "email": {"type": "string", "format": "email", "maxLength": 254},
+                    "id": {"type": "integer", "nullable": True, "enum": [0, None]},
+                },
+                "required": ["email"],
+                "additionalProperties": False,
+            },
+        ]
+    },
+}
+
+
 class V2SuppressContactsResultSerializer(serializers.Serializer):
     suppressed = V2ContactRefSerializer(many=True)
     notFound = V2ContactRefSerializer(many=True)
 
 
-class V2DataFieldSerializer(serializers.Serializer):
+class V2DataFieldSerializer(StrictSerializer):
     key = serializers.CharField(max_length=100)
     value = serializers.CharField(max_length=2000, allow_blank=True)
 
 
-class V2UnsubscribedContactSerializer(serializers.Serializer):
+class V2UnsubscribedContactSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     dataFields = V2DataFieldSerializer(many=True, required=False, max_length=200)
 
 
-class V2ResubscribeNoChallengeRequestSerializer(serializers.Serializer):
+class V2ResubscribeNoChallengeRequestSerializer(StrictSerializer):
     unsubscribedContact = V2UnsubscribedContactSerializer()
 
 
 class V2ResubscribeRequestSerializer(V2ResubscribeNoChallengeRequestSerializer):
     preferredLocale = serializers.ChoiceField(choices=PREFERRED_LOCALES, required=False)
-    returnUrlToUseIfChallenged = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True
+    # Only http(s), absolute, without spaces or control characters: the browser is sent there
+    # after confirming, and any other scheme (javascript:, data:, …) would be an open door.
+    returnUrlToUseIfChallenged = serializers.RegexField(
+        RETURN_URL_PATTERN,
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        error_messages={"invalid": "Must be an absolute http or https URL without spaces."},
     )
-
-    def validate_returnUrlToUseIfChallenged(self, value):
-        # Only http(s): the browser is sent there after confirming, and any other scheme
-        # (javascript:, data:, …) would be an open door.
-        if value:
-            parts = urlsplit(value)
-            if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-                raise serializers.ValidationError("Must be an absolute http or https URL.")
-            if any(ch.isspace() or ord(ch) < 32 for ch in value):
-                raise serializers.ValidationError("Must not contain spaces or control characters.")
-        return value
 
 
 class V2ResubscribeResultSerializer(serializers.Serializer):
@@ -111,7 +139,7 @@ class V2ResubscribeResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ContactAdded", "ContactChallenged"])
 
 
-class V2SinceQuerySerializer(serializers.Serializer):
+class V2SinceQuerySerializer(StrictQuerySerializer):
     select = serializers.IntegerField(min_value=1, max_value=1000, default=1000)
     skip = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
 
@@ -213,7 +241,7 @@ class SuppressContactsView(OrganisationScopedView):
             "Suppress up to 10,000 contacts given by id or email (reason Suppressed). "
             "Unknown contacts are reported in notFound and not suppressed."
         ),
-        request=V2ContactRefSerializer(many=True),
+        request={"application/json": SUPPRESS_CONTACTS_REQUEST_SCHEMA},
         responses={200: V2SuppressContactsResultSerializer, **V2.error_responses(400, 401, 403)},
         examples=[
             OpenApiExample(
