@@ -26,12 +26,13 @@ class World:
     path_values: dict[str, str] = field(default_factory=dict)
 
 
-def build_world(organisation) -> World:
+def build_world(organisation, domain: str = "example.com") -> World:
+    """The data set; give another organisation's another `domain`, so no identifier is shared."""
     customer = CustomerFactory(
         organisation=organisation,
-        email="ada@example.com",
+        email=f"ada@{domain}",
         phone="+14155550100",
-        correlation_id="member-1",
+        correlation_id=f"member-1@{domain}",
         data_fields={"tier": "gold"},
     )
     category = CategoryFactory(organisation=organisation, public_name="News")
@@ -40,9 +41,11 @@ def build_world(organisation) -> World:
     )
     PreferenceOptInFactory(preference=preference, customer=customer)
     ChannelSubscriptionFactory(customer=customer)
-    SuppressionFactory(organisation=organisation, email="gone@example.com")
+    # A customer who unsubscribed, for the resubscribe routes.
+    CustomerFactory(organisation=organisation, email=f"gone@{domain}")
+    SuppressionFactory(organisation=organisation, email=f"gone@{domain}")
     department = DepartmentFactory(organisation=organisation)
-    CommunicationStatusFactory(department=department, communication_value="ada@example.com")
+    CommunicationStatusFactory(department=department, communication_value=f"ada@{domain}")
     EmailLogFactory(customer=customer)
     ConsentEventFactory(customer=customer)
     values = {

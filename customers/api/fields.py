@@ -28,6 +28,30 @@ class EmailCharField(serializers.CharField):
     """An email address checked by the view's own validator (the schema says `format: email`)."""
 
 
+_JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}
+JSON_VALUE_SCHEMA = {
+    "description": "Any JSON value, as stored: a string, number, boolean, object, array or null",
+    "nullable": True,
+    "anyOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "object", "additionalProperties": _JSON_VALUE_REF},
+        {"type": "array", "items": _JSON_VALUE_REF},
+    ],
+}
+
+
+@extend_schema_field(JSON_VALUE_SCHEMA, component_name="JsonValue")
+class JsonValueField(serializers.JSONField):
+    """A value the server stores as given (ledger values, a customer's data fields)."""
+
+
+@extend_schema_field({"type": "object", "additionalProperties": _JSON_VALUE_REF})
+class JsonObjectField(serializers.JSONField):
+    """A JSON object whose values are any JSON (a customer's data fields)."""
+
+
 def _json_type_error(field, value) -> str | None:
     """Why `value` has the wrong JSON type for `field`, or None."""
     if value is None:

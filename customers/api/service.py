@@ -10,9 +10,11 @@ from .. import selectors, services
 from ..models import ConsentEvent, Customer
 from .base import OrganisationScopedView
 from .dialects import SERVICE
+from .fields import JsonObjectField, JsonValueField
 
 
 class ServiceCustomerSerializer(serializers.ModelSerializer):
+    data_fields = JsonObjectField(help_text="The customer's data fields: any JSON values by name")
     id = serializers.UUIDField(source="uuid", read_only=True)
     contact_id = serializers.IntegerField(source="pk", read_only=True)
 
@@ -36,6 +38,9 @@ class ServiceCustomerSerializer(serializers.ModelSerializer):
 
 
 class ServiceConsentEventSerializer(serializers.ModelSerializer):
+    old_value = JsonValueField(allow_null=True)
+    new_value = JsonValueField(allow_null=True)
+
     class Meta:
         model = ConsentEvent
         fields = [

@@ -432,16 +432,6 @@ def test_a_malformed_department_uuid_is_a_404(rw_client, department):
     assert post(rw_client, "not-a-uuid", body()).status_code == 404
 
 
-def test_no_credentials_is_a_401(anon_client, department):
-    assert post(anon_client, department, body()).status_code == 401
-
-
-def test_a_read_only_user_may_read_but_not_write(ro_client, department):
-    assert post(ro_client, department, body()).status_code == 403
-    assert not CommunicationStatus.objects.exists()
-    assert ro_client.get(url(department), {"communicationValue": "a@b.example"}).status_code == 200
-
-
 def test_the_trailing_slash_does_not_redirect(rw_client, department):
     response = rw_client.post(url(department) + "/", body(), format="json")
     assert response.status_code == 404
