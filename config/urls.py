@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -12,7 +13,14 @@ from . import views
 
 APPS = [customers_urls, emaillogs_urls, preferences_urls, subscriptions_urls, optout_urls]
 
+# The admin names the service, and its "View site" link opens the landing page.
+admin.site.site_header = f"{settings.SERVICE_NAME} administration"
+admin.site.site_title = settings.SERVICE_NAME
+admin.site.index_title = "Customers, consent and the ledger"
+admin.site.site_url = "/"
+
 urlpatterns = [
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),

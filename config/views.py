@@ -1,12 +1,31 @@
-"""Health endpoints for load balancers: no credentials, no sessions, plain JSON."""
+"""The front door and the health endpoints for load balancers (no credentials, plain JSON)."""
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from customers.schema import plain_view_schema
+from customers.schema import html_response, plain_view_schema
+
+
+@plain_view_schema(
+    get={
+        "operationId": "home",
+        "summary": "Landing page",
+        "description": "A small HTML page linking the admin, the API documents and health checks.",
+        "tags": ["Hosted pages"],
+        "responses": {"200": html_response("The landing page")},
+    }
+)
+@csrf_exempt
+@require_GET
+def home(request):
+    """A small landing page: where the admin, the API documents and the health checks are."""
+    return render(request, "home.html", {"service_name": settings.SERVICE_NAME})
+
 
 HEALTH = "Health"
 

@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 
 from customers.admin import ReadOnlyAdminMixin, attach_customer_inline
-from customers.admin_base import OrganisationScopedAdmin
+from customers.admin_base import OrganisationScopedAdmin, recent_values_filter
 
 from .models import EmailLog
 
@@ -13,9 +13,8 @@ class EmailLogAdmin(ReadOnlyAdminMixin, OrganisationScopedAdmin):
     """Delivery logs, read-only: they come from imports and email events, never from staff."""
 
     list_display = ["public_id", "created", "customer", "recipient_address", "status", "email_name"]
-    list_filter = ["status", "created"]
+    list_filter = [recent_values_filter("status", newest_first="-created"), "created"]
     list_select_related = ["customer"]
-    date_hierarchy = "created"
     search_fields = ["recipient_address", "email_name"]
     search_help_text = "Exact recipient address, or part of the email's name."
     show_full_result_count = False

@@ -1,4 +1,5 @@
 import contextlib
+import uuid
 
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -6,6 +7,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from customers.admin_base import OrganisationScopedAdmin, admin_organisation, admin_provenance
+from customers.admin_display import (
+    LedgerKindDisplay,
+    SummaryRow,
+    attach_customer_summary,
+    describe_ledger_kind,
+)
 
 from . import selectors, services
 from .models import CommunicationStatus, CommunicationType, Department, ProcessedMessage
@@ -32,6 +39,29 @@ class DepartmentAdmin(OrganisationScopedAdmin):
         obj.pk, obj.uuid, obj.organisation = department.pk, department.uuid, organisation
 
 
+class DepartmentFilter(admin.SimpleListFilter):
+    """The staff user's organisation's departments (a small table), never another tenant's.
+
+    Not Django's related-only filter: that reads the distinct departments of every status row.
+    """
+
+    title = "department"
+    parameter_name = "department__id__exact"
+
+    def lookups(self, request, model_admin):
+        departments = Department.objects.order_by("name")
+        organisation = admin_organisation(request)
+        if not request.user.is_superuser:
+            departments = departments.for_organisation(organisation)
+        return [(str(pk), name) for pk, name in departments.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(department_id=int(value)) if value.isdecimal() else queryset.none()
+
+
 @admin.register(CommunicationStatus)
 class CommunicationStatusAdmin(OrganisationScopedAdmin):
     organisation_field = "department__organisation"
@@ -46,8 +76,7 @@ class CommunicationStatusAdmin(OrganisationScopedAdmin):
         "updated_at",
     ]
     list_filter = [
-        # Only departments that have rows in the (organisation-scoped) list: no other tenant's.
-        ("department", admin.RelatedOnlyFieldListFilter),
+        DepartmentFilter,
         "communication_type",
         "ok_to_communicate",
         "last_event",
@@ -163,3 +192,50 @@ class ProcessedMessageAdmin(OrganisationScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _department_names(organisation_id, targets) -> dict[str, str]:
+    """ "<department uuid>:<TYPE>" → "<department name>: <TYPE>"."""
+    uuids = {}
+    for target in targets:
+        department_uuid, _, kind = target.partition(":")
+        with contextlib.suppress(ValueError):
+            uuids[target] = (uuid.UUID(department_uuid), kind)
+    names = dict(
+        Department.objects.filter(
+            organisation_id=organisation_id, uuid__in=[value for value, _ in uuids.values()]
+        ).values_list("uuid", "name")
+    )
+    return {
+        target: f"{names[value]}: {kind}"
+        for target, (value, kind) in uuids.items()
+        if value in names
+    }
+
+
+def _opt_out_summary(customer) -> list[SummaryRow]:
+    """Each department's opt-out status for the customer's email and phone number."""
+    statuses = selectors.statuses_of_customer(customer)
+    return [
+        SummaryRow(
+            section="Opt-out status by department",
+            item=f"{status.department.name}: {status.communication_type} "
+            f"{status.communication_value}",
+            state="ok to communicate" if status.ok_to_communicate else "opted out",
+            since=status.updated_at,
+            ledger=("optout.status", f"{status.department.uuid}:{status.communication_type}"),
+            blocks=not status.ok_to_communicate,
+        )
+        for status in statuses
+    ]
+
+
+describe_ledger_kind(
+    "optout.status",
+    LedgerKindDisplay(
+        "Opt-out status",
+        {True: "ok to communicate", False: "opted out"},
+        target_names=_department_names,
+    ),
+)
+attach_customer_summary(_opt_out_summary)

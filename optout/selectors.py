@@ -1,5 +1,7 @@
 """Reads shared by the opt-out views, the admin and commands."""
 
+from django.db.models import Q
+
 from customers.models import ConsentEvent, Customer
 from customers.tenancy import get_in_organisation_or_404
 
@@ -53,3 +55,23 @@ def status_history(*, status: CommunicationStatus):
         kind="optout.status",
         target=f"{status.department.uuid}:{status.communication_type}",
     ).order_by("-occurred_at", "-id")
+
+
+def statuses_of_customer(customer: Customer) -> list[CommunicationStatus]:
+    """Every department's statuses of the customer: linked to them, or for their email or phone."""
+    values = {value for value in (customer.email_key, customer.phone) if value}
+    forms = value_forms(values) if values else {}
+    match = Q(customer=customer)
+    if forms:
+        match |= Q(communication_value__in=forms)
+    rows = (
+        CommunicationStatus.objects.filter(department__organisation_id=customer.organisation_id)
+        .filter(match)
+        .select_related("department")
+        .order_by("department__name", "communication_type")
+    )
+    found = []
+    for row in rows:
+        row.communication_value = forms.get(row.communication_value, row.communication_value)
+        found.append(row)
+    return found

@@ -8,6 +8,7 @@ on the consent ledger with admin provenance.
 from collections import defaultdict
 
 from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 
 from customers.admin import attach_customer_inline
@@ -17,6 +18,13 @@ from customers.admin_base import (
     admin_organisation,
     admin_provenance,
 )
+from customers.admin_display import (
+    LedgerKindDisplay,
+    SummaryRow,
+    attach_customer_summary,
+    describe_ledger_kind,
+)
+from customers.normalisation import normalise_email
 
 from . import services
 from .models import Preference, PreferenceOptIn
@@ -43,6 +51,7 @@ class PreferenceAdmin(OrganisationScopedAdmin):
         "category",
         "order",
         "is_public",
+        "subscribers",
         "last_modified",
     ]
     list_filter = ["is_preference", "is_public"]
@@ -60,6 +69,24 @@ class PreferenceAdmin(OrganisationScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Turning a category into a preference (or back) would orphan or nest preferences.
         return ["is_preference"] if obj is not None else []
+
+    def get_queryset(self, request):
+        # Subscribers per row in the same query: a correlated count per preference, served by
+        # optin_pref_opted_in_idx, evaluated for the page's rows only.
+        opted_in = (
+            PreferenceOptIn.objects.filter(preference=OuterRef("pk"), opted_in=True)
+            .order_by()
+            .values("preference")
+            .annotate(total=Count("*"))
+            .values("total")
+        )
+        return super().get_queryset(request).annotate(subscriber_count=Subquery(opted_in))
+
+    @admin.display(description="subscribers", ordering="subscriber_count")
+    def subscribers(self, obj):
+        if not obj.is_preference:
+            return "—"
+        return obj.subscriber_count or 0
 
     def get_inlines(self, request, obj):
         return [CategoryPreferencesInline] if obj is not None and not obj.is_preference else []
@@ -173,6 +200,8 @@ class PreferenceOptInAdmin(OrganisationScopedAdmin):
     organisation_field = "preference__organisation"
     list_display = ["customer", "preference", "opted_in", "modified_at"]
     list_filter = [PreferenceListFilter, "opted_in"]
+    search_fields = ["customer__email_key"]  # exact, below
+    search_help_text = "Exact customer email."
     list_select_related = ["customer", "preference"]
     show_full_result_count = False
     fields = ["customer", "preference", "opted_in", "modified_at"]
@@ -181,6 +210,13 @@ class PreferenceOptInAdmin(OrganisationScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact match on the customer's email key, then the (customer, preference) index.
+        email = normalise_email(search_term)
+        if not email:
+            return queryset, False
+        return queryset.filter(customer__email_key=email), False
 
     def save_model(self, request, obj, form, change):
         services.preference_opt_ins_set(
@@ -265,3 +301,49 @@ class CustomerPreferenceOptInInline(ScopedInline, admin.TabularInline):
 
 
 attach_customer_inline(CustomerPreferenceOptInInline)
+
+
+def _preference_names(organisation_id, targets) -> dict[str, str]:
+    ids = [int(target) for target in targets if str(target).isdecimal()]
+    rows = Preference.objects.filter(organisation_id=organisation_id, pk__in=ids)
+    return {str(pk): name for pk, name in rows.values_list("pk", "private_name")}
+
+
+def _opt_in_summary(customer) -> list[SummaryRow]:
+    """Every opt-in the customer holds (no row: opted out), each with the event that set it."""
+    states = (
+        PreferenceOptIn.objects.filter(customer=customer, opted_in=True)
+        .select_related("preference")
+        .order_by("preference__private_name")
+    )
+    rows = [
+        SummaryRow(
+            section="Marketing preferences (opted in; any other: opted out)",
+            item=state.preference.private_name,
+            state="opted in",
+            since=state.modified_at,
+            ledger=("preference.opt_in", str(state.preference_id)),
+        )
+        for state in states
+    ]
+    if not rows:
+        rows.append(
+            SummaryRow(
+                section="Marketing preferences (opted in; any other: opted out)",
+                item="every preference",
+                state="opted out",
+                blocks=True,
+            )
+        )
+    return rows
+
+
+describe_ledger_kind(
+    "preference.opt_in",
+    LedgerKindDisplay(
+        "Preference",
+        {True: "opted in", False: "opted out"},
+        target_names=_preference_names,
+    ),
+)
+attach_customer_summary(_opt_in_summary)

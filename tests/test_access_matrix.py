@@ -56,6 +56,7 @@ OPTOUT_BODY = {
 }
 
 ROUTES = {
+    "home": Entry(public=True),
     "healthz": Entry(public=True),
     "readyz": Entry(public=True),
     "subscriptions-resubscribe-confirm": Entry(public=True),

@@ -87,7 +87,8 @@ def test_the_customer_page_shows_its_consent_history(staff_client, organisation)
     page = staff_client.get(
         reverse("admin:customers_customer_change", args=[event.customer_id])
     ).content.decode()
-    assert "email.subscription" in page
+    # In words, as the subscriptions app describes its ledger kind.
+    assert "Email subscription" in page
 
 
 def test_consent_events_are_read_only_in_the_admin(staff_client, organisation):
@@ -116,11 +117,27 @@ def test_consent_events_filter_by_source(staff_client, organisation):
     assert "from-import" in page and "from-api" not in page
 
 
-def test_the_erase_action_erases_through_the_service(staff_client, organisation):
+def test_the_erase_action_asks_for_confirmation_first_and_changes_nothing(
+    staff_client, organisation
+):
+    customer = CustomerFactory(organisation=organisation, email="keep.me@example.com")
+    response = staff_client.post(
+        reverse("admin:customers_customer_changelist"),
+        {"action": "erase_customers", "_selected_action": [customer.pk]},
+    )
+    assert response.status_code == 200
+    assert "cannot be undone" in response.content.decode()
+    assert "keep.me@example.com" in response.content.decode()
+    customer.refresh_from_db()
+    assert not customer.is_erased
+    assert ConsentEvent.objects.count() == 0
+
+
+def test_the_erase_action_erases_through_the_service_once_confirmed(staff_client, organisation):
     customer = CustomerFactory(organisation=organisation)
     staff_client.post(
         reverse("admin:customers_customer_changelist"),
-        {"action": "erase_customers", "_selected_action": [customer.pk]},
+        {"action": "erase_customers", "_selected_action": [customer.pk], "confirm": "yes"},
     )
     customer.refresh_from_db()
     assert customer.is_erased
@@ -162,3 +179,86 @@ def test_editing_a_customer_records_which_fields_changed(staff_client, organisat
 
 def _inline_prefixes(response):
     return [formset.formset.prefix for formset in response.context["inline_admin_formsets"]]
+
+
+def test_the_customer_page_shows_the_newest_ledger_events_and_links_the_rest(
+    staff_client, organisation
+):
+    customer = CustomerFactory(organisation=organisation)
+    for number in range(25):
+        ConsentEventFactory(customer=customer, kind="customer.profile", target=f"t{number:02}")
+    page = staff_client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    body = page.content.decode()
+    assert len(page.context["recent_events"]) == 20
+    assert "t24" in body and "t00" not in body
+    assert f"?customer__id__exact={customer.pk}" in body
+
+
+def test_the_ledger_filters_by_customer(staff_client, organisation):
+    mine, other = CustomerFactory.create_batch(2, organisation=organisation)
+    ConsentEventFactory(customer=mine, target="mine-event")
+    ConsentEventFactory(customer=other, target="other-event")
+    page = staff_client.get(
+        reverse("admin:customers_consentevent_changelist"), {"customer__id__exact": mine.pk}
+    ).content.decode()
+    assert "mine-event" in page and "other-event" not in page
+
+
+def test_the_ledger_renders_values_in_words(staff_client, organisation):
+    customer = CustomerFactory(organisation=organisation)
+    ConsentEventFactory(
+        customer=customer, kind="customer.erased", target="", old_value=False, new_value=True
+    )
+    page = staff_client.get(reverse("admin:customers_consentevent_changelist")).content.decode()
+    assert "not erased" in page and ">erased<" in page
+    assert "False" not in page
+
+
+def test_a_changelist_exports_its_current_filter_as_csv(staff_client, organisation):
+    customer = CustomerFactory(organisation=organisation)
+    ConsentEventFactory(customer=customer, source="import", target="from-import")
+    ConsentEventFactory(customer=customer, source="api", target="from-api")
+    changelist = reverse("admin:customers_consentevent_changelist")
+    assert 'href="export.csv?source__exact=import"' in (
+        staff_client.get(changelist, {"source__exact": "import"}).content.decode()
+    )
+    response = staff_client.get(changelist + "export.csv", {"source__exact": "import"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("occurred at,customer,what changed")
+    assert len(lines) == 2 and "from-import" in lines[1]
+
+
+def test_csv_export_is_scoped_to_the_staff_users_organisation(
+    staff_client, organisation, other_organisation
+):
+    CustomerFactory(organisation=organisation, email="mine@example.com")
+    CustomerFactory(organisation=other_organisation, email="theirs@example.com")
+    response = staff_client.get(reverse("admin:customers_customer_changelist") + "export.csv")
+    body = b"".join(response.streaming_content).decode()
+    assert "mine@example.com" in body and "theirs@example.com" not in body
+
+
+def test_big_changelists_count_with_the_planner_estimate(organisation):
+    from customers.admin_base import EstimatedCountPaginator
+
+    queryset = Customer.objects.for_organisation(organisation)
+    CustomerFactory.create_batch(3, organisation=organisation)
+    paginator = EstimatedCountPaginator(queryset.order_by("pk"), 100)
+    assert paginator.count == 3  # small results are counted exactly
+
+
+@pytest.mark.postgres_only
+def test_the_estimate_replaces_count_beyond_the_threshold(organisation, monkeypatch):
+    from customers import admin_base
+
+    CustomerFactory.create_batch(3, organisation=organisation)
+    monkeypatch.setattr(admin_base.EstimatedCountPaginator, "exact_below", 0)
+    paginator = admin_base.EstimatedCountPaginator(Customer.objects.order_by("pk"), 100)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert paginator.count >= 1
+    assert [q["sql"].startswith("EXPLAIN") for q in queries.captured_queries] == [True]

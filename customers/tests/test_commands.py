@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from conftest import basic_auth_header
-from customers.models import Membership, Organisation
+from customers.models import ApiToken, Membership, Organisation
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,18 @@ def test_seed_demo_prints_logins_and_can_run_twice():
     client = APIClient(HTTP_AUTHORIZATION=basic_auth_header("demo-api", "demo-password-1"))
     customer = organisation.customers.first()
     assert client.get(f"/consent/v1/customers/{customer.uuid}").status_code == 200
+
+
+def test_seed_demo_rerun_leaves_one_valid_demo_token():
+    first, second = StringIO(), StringIO()
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+    old_key, new_key = (
+        next(line.split()[-1] for line in out.getvalue().splitlines() if line.startswith("Token:"))
+        for out in (first, second)
+    )
+    assert ApiToken.objects.filter(revoked_at=None, name="seed_demo").count() == 1
+    customer = Organisation.objects.get(slug="demo").customers.first()
+    url = f"/consent/v1/customers/{customer.uuid}"
+    assert APIClient(HTTP_AUTHORIZATION=f"Bearer {old_key}").get(url).status_code == 401
+    assert APIClient(HTTP_AUTHORIZATION=f"Bearer {new_key}").get(url).status_code == 200

@@ -121,3 +121,32 @@ def test_processed_messages_are_listed_read_only(staff_client, rw_client, depart
     post(rw_client, department, body(messageUUID="0b6f5a8e-1c1d-4f7e-9a3b-6d2c4e5f7a81"))
     page = staff_client.get(reverse("admin:optout_processedmessage_changelist")).content.decode()
     assert "0b6f5a8e-1c1d-4f7e-9a3b-6d2c4e5f7a81" in page
+
+
+def test_the_customer_page_shows_each_departments_status_for_their_addresses(organisation):
+    from conftest import logged_in, staff_user_of
+    from customers.tests.factories import CustomerFactory
+    from optout.tests.factories import CommunicationStatusFactory, DepartmentFactory
+
+    customer = CustomerFactory(
+        organisation=organisation, email="ada@example.com", phone="+442071838750"
+    )
+    sales = DepartmentFactory(organisation=organisation, name="Sales")
+    CommunicationStatusFactory(
+        department=sales,
+        communication_type="SMS",
+        communication_value="+442071838750",
+        ok_to_communicate=False,
+    )
+    CommunicationStatusFactory(department=sales, communication_value="ada@example.com")
+    CommunicationStatusFactory(department=sales, communication_value="someone@example.com")
+    client = logged_in(staff_user_of(organisation, "customers", "optout"))
+    page = client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    section = next(
+        s for s in page.context["consent_summary"] if s["title"] == "Opt-out status by department"
+    )
+    states = sorted((entry["row"].item, entry["row"].state) for entry in section["rows"])
+    assert states == [
+        ("Sales: EMAIL ada@example.com", "ok to communicate"),
+        ("Sales: SMS +442071838750", "opted out"),
+    ]

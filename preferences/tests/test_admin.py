@@ -2,7 +2,9 @@
 
 import pytest
 from django.contrib import admin
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import logged_in, staff_user_of
@@ -221,3 +223,37 @@ def test_the_customer_page_shows_preference_states(admin_client, organisation):
     ).content.decode()
     assert "Marketing preferences (no row: opted out)" in page
     assert "preference_opt_ins-TOTAL_FORMS" in page
+
+
+def test_the_preference_list_shows_subscriber_counts_in_one_query(staff_client, organisation):
+
+    popular, quiet = PreferenceFactory.create_batch(2, organisation=organisation)
+    for customer in CustomerFactory.create_batch(3, organisation=organisation):
+        PreferenceOptInFactory(customer=customer, preference=popular, opted_in=True)
+    PreferenceOptInFactory(preference=quiet, opted_in=False)
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(reverse("admin:preferences_preference_changelist"))
+    # The counts come with the page's rows: no query per preference.
+    assert not any(
+        "preferences_preferenceoptin" in q["sql"]
+        for q in queries.captured_queries
+        if 'preferences_preference"' not in q["sql"]
+    )
+    counts = {row.pk: row.subscriber_count or 0 for row in response.context["cl"].result_list}
+    assert counts[popular.pk] == 3 and counts[quiet.pk] == 0
+
+
+def test_the_opt_in_list_finds_a_customer_by_email(staff_client, organisation):
+
+    preference = PreferenceFactory(organisation=organisation)
+    mine = PreferenceOptInFactory(
+        customer=CustomerFactory(organisation=organisation, email="Ada@Example.com"),
+        preference=preference,
+    )
+    PreferenceOptInFactory(
+        customer=CustomerFactory(organisation=organisation), preference=preference
+    )
+    response = staff_client.get(
+        reverse("admin:preferences_preferenceoptin_changelist"), {"q": "ada@example.COM"}
+    )
+    assert [row.pk for row in response.context["cl"].result_list] == [mine.pk]

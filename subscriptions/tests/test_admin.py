@@ -1,5 +1,7 @@
 """Admin: suppression list (filters, search, add, resubscribe actions), channel subscriptions."""
 
+import re
+
 import pytest
 from django.contrib import admin
 from django.core import mail
@@ -151,3 +153,44 @@ def test_the_customer_page_shows_channel_subscriptions(admin_client, organisatio
     ).content.decode()
     assert "Channel subscriptions" in page
     assert "OPT_OUT" in page
+
+
+def test_suppression_rows_link_to_their_customer(staff_client, organisation):
+    customer = CustomerFactory(organisation=organisation, email="ada@example.com")
+    SuppressionFactory(organisation=organisation, email="Ada@example.com")
+    SuppressionFactory(organisation=organisation, email="nobody@example.com")
+    body = staff_client.get(reverse("admin:subscriptions_suppression_changelist")).content.decode()
+    assert reverse("admin:customers_customer_change", args=[customer.pk]) in body
+    assert len(re.findall(r'href="/admin/customers/customer/\d+/change/"', body)) == 1
+
+
+def test_the_customer_page_summarises_suppression_challenge_and_programmes(
+    staff_client, organisation
+):
+    from customers.ledger import Change, record_change
+
+    customer = CustomerFactory(organisation=organisation, email="ada@example.com")
+    SuppressionFactory(organisation=organisation, email="ada@example.com", reason="HardBounced")
+    ChannelSubscriptionFactory(customer=customer, status=ChannelSubscription.Status.OPT_OUT)
+    from django.db import transaction
+
+    with transaction.atomic():
+        record_change(
+            organisation=organisation,
+            change=Change("email.suppression", "", None, "HardBounced", customer_id=customer.pk),
+            provenance=Provenance(source="api"),
+        )
+    page = staff_client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    rows = {
+        entry["row"].item: entry
+        for section in page.context["consent_summary"]
+        for entry in section["rows"]
+    }
+    suppression = rows["suppression list (ada@example.com)"]
+    assert suppression["row"].state == "suppressed: HardBounced" and suppression["row"].blocks
+    event = ConsentEvent.objects.get(kind="email.suppression")
+    assert suppression["event"] == event
+    assert reverse("admin:customers_consentevent_change", args=[event.pk]) in (
+        page.content.decode()
+    )
+    assert rows["Email LOYALTY"]["row"].state == "opted out"

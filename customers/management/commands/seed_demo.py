@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from customers import services
-from customers.models import Membership
+from customers.models import ApiToken, Membership
 
+DEMO_TOKEN_NAME = "seed_demo"
 OUR_APPS = ["customers", "emaillogs", "preferences", "subscriptions", "optout"]
 
 
@@ -40,7 +41,11 @@ class Command(BaseCommand):
         services.api_user_create_or_update(
             organisation=org, username=f"{organisation}-readonly", password=password, read_only=True
         )
-        _, key = services.api_token_issue(user=writer, name="seed_demo")
+        # A re-run replaces the demo token rather than piling up valid keys nobody holds.
+        services.api_tokens_revoke(
+            tokens=ApiToken.objects.filter(user=writer, name=DEMO_TOKEN_NAME, revoked_at=None)
+        )
+        _, key = services.api_token_issue(user=writer, name=DEMO_TOKEN_NAME)
 
         out = self.stdout.write
         out(self.style.SUCCESS(f"Demo organisation '{org.slug}' is ready:"))
