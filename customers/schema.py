@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 
 
@@ -79,6 +80,20 @@ class ConsentAutoSchema(AutoSchema):
         schema.pop("description", None)
         if direction == "request" and getattr(serializer, "reject_unknown_fields", False):
             schema["additionalProperties"] = False
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # DRF refuses NUL in every CharField; say so where no pattern or format already does.
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not isinstance(field, serializers.RegexField)
+            and isinstance(schema, dict)
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & set(schema)
+        ):
+            schema["pattern"] = "^[^\\x00]*$"
         return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):

@@ -70,6 +70,7 @@ class CustomersCustomerRequest(StrictSerializer):
         max_length=35,
         required=False,
         help_text="BCP 47 tag, e.g. en, en-US, de-DE",
+        error_messages={"invalid": "Enter a BCP 47 language tag such as en, en-US or de-DE."},
     )
 
     def validate_email(self, value):

@@ -199,7 +199,11 @@ def test_a_malformed_uuid_is_refused(rw_client, department, field):
 
 @pytest.mark.parametrize("given", ["email", "Email", "EMAIL"])
 def test_communication_type_is_case_insensitive_in_and_upper_case_out(rw_client, department, given):
-    item = {"communicationType": given, "communicationValue": "a@b.example", "okToCommunicate": 0}
+    item = {
+        "communicationType": given,
+        "communicationValue": "a@b.example",
+        "okToCommunicate": False,
+    }
     assert post(rw_client, department, body(item)).status_code == 200
     response = rw_client.get(url(department), {"communicationValue": "a@b.example"})
     assert response.json()["communicationStatuses"][0]["communicationType"] == "EMAIL"
@@ -252,7 +256,11 @@ def test_an_invalid_phone_number_is_refused(rw_client, department, value, kind):
 
 
 def test_sms_and_phone_of_one_number_are_separate_statuses(rw_client, department):
-    phone = {"communicationType": "PHONE", "communicationValue": "2025550143", "okToCommunicate": 1}
+    phone = {
+        "communicationType": "PHONE",
+        "communicationValue": "2025550143",
+        "okToCommunicate": True,
+    }
     post(rw_client, department, body(sms("2025550143", False), phone))
     assert dict(
         CommunicationStatus.objects.values_list("communication_type", "ok_to_communicate")
@@ -482,7 +490,11 @@ def test_get_reads_back_the_status_of_a_value(rw_client, department):
 
 
 def test_get_filters_by_type_and_lists_every_type_otherwise(rw_client, department):
-    phone = {"communicationType": "phone", "communicationValue": "2025550143", "okToCommunicate": 1}
+    phone = {
+        "communicationType": "phone",
+        "communicationValue": "2025550143",
+        "okToCommunicate": True,
+    }
     post(rw_client, department, body(sms("2025550143", False), phone))
     every = rw_client.get(url(department), {"communicationValue": "+12025550143"}).json()
     assert [s["communicationType"] for s in every["communicationStatuses"]] == ["PHONE", "SMS"]
