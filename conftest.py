@@ -7,6 +7,7 @@
 """
 
 import base64
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -108,3 +109,44 @@ def other_client(other_user):
 @pytest.fixture
 def anon_client():
     return APIClient()
+
+
+def consent_snapshot() -> dict:
+    """Every row of the consent tables and the ledger, as plain values (tests' databases are
+    small): comparing two snapshots proves that a request or command changed nothing."""
+    from django.apps import apps
+
+    models = [
+        apps.get_model(label)
+        for label in (
+            "customers.Customer",
+            "customers.ConsentEvent",
+            "preferences.Preference",
+            "preferences.PreferenceOptIn",
+            "subscriptions.Suppression",
+            "subscriptions.ChannelSubscription",
+            "subscriptions.ResubscribeChallenge",
+            "optout.Department",
+            "optout.CommunicationStatus",
+            "optout.ProcessedMessage",
+            "emaillogs.EmailLog",
+        )
+    ]
+    return {model._meta.label: list(model.objects.order_by("pk").values()) for model in models}
+
+
+@contextmanager
+def assert_nothing_changed():
+    """`with assert_nothing_changed(): <a rejected request>`: no consent row or ledger event was
+    added, changed or removed."""
+    before = consent_snapshot()
+    yield
+    after = consent_snapshot()
+    for label, rows in before.items():
+        assert after[label] == rows, f"{label} changed"
+
+
+@pytest.fixture
+def nothing_changed(db):
+    """The assert_nothing_changed context manager, for tests that take fixtures only."""
+    return assert_nothing_changed

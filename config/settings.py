@@ -25,6 +25,9 @@ if not SECRET_KEY:
 # Keyed hashes of addresses (ledger subjects, erased suppressions) must survive a SECRET_KEY
 # rotation, so they get their own key; by default they are derived from SECRET_KEY.
 ADDRESS_HASH_KEY = env.str("ADDRESS_HASH_KEY", default="") or SECRET_KEY
+# SendGrid's Event Webhook verification key (base64 DER, as SendGrid shows it, or PEM). When set,
+# POST /consent/v1/email-events/sendgrid needs a valid ECDSA signature; unset, none is checked.
+SENDGRID_WEBHOOK_PUBLIC_KEY = env.str("SENDGRID_WEBHOOK_PUBLIC_KEY", default="")
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
@@ -51,12 +54,18 @@ INSTALLED_APPS = [
     "preferences",
     "subscriptions",
     "optout",
+    # Hosted pages call the services of the apps above, so they come last.
+    "pages",
+    # Weighs every app above together ("may we send this?"), so it sits on top of them all.
+    "decisions",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "customers.middleware.RequestIdMiddleware",
+    "customers.middleware.DatabaseUnavailableMiddleware",
+    "customers.middleware.ChunkedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -160,12 +169,17 @@ CELERY_ACCEPT_CONTENT = ["json"]
 
 # API --------------------------------------------------------------------------------------------
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=6000)
+# Failed logins a minute, checked before any password hashing (0 turns a limit off): per client
+# address and user name (or bearer key prefix), and per address across names.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_ADDRESS_LIMIT = env.int("LOGIN_FAILURE_ADDRESS_LIMIT", default=100)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Basic first: its WWW-Authenticate header is what turns a missing login into a 401.
         "customers.authentication.CachedBasicAuthentication",
         "customers.authentication.BearerTokenAuthentication",
+        "customers.authentication.ApiKeyHeaderAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["customers.permissions.HasOrganisationRole"],
     "DEFAULT_THROTTLE_CLASSES": ["customers.throttling.ApiUserRateThrottle"],
@@ -179,6 +193,15 @@ REST_FRAMEWORK = {
 }
 # A body larger than this is refused before it is parsed (10,000-item bulk calls fit easily).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# JSON bodies are refused while parsing past these (customers.parsers): nesting depth, and values
+# (array items plus object members) in the whole body. A 10,000-item bulk call with ten fields
+# an item has about 110,000 values.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+API_MAX_JSON_VALUES = env.int("API_MAX_JSON_VALUES", default=250_000)
+# Path and query parameters longer than this are refused (customers.api.guard).
+API_MAX_PARAMETER_LENGTH = env.int("API_MAX_PARAMETER_LENGTH", default=1024)
+# Seconds a client is told to wait (Retry-After) when the database is unavailable (503).
+DATABASE_UNAVAILABLE_RETRY_AFTER = env.int("DATABASE_UNAVAILABLE_RETRY_AFTER", default=5)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Consent and preference service",
@@ -198,6 +221,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "customers.schema.add_plain_views",
+        "customers.schema.name_second_mounts",
     ],
 }
 

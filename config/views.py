@@ -1,13 +1,23 @@
-"""The front door and the health endpoints for load balancers (no credentials, plain JSON)."""
+"""The front door, health endpoints for load balancers, the API docs page, and the answers to
+errors that no view handled: a 500 (or a 503 while the database is down) and unknown paths under
+an API."""
+
+import sys
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework.exceptions import NotFound
 
+from customers.api.base import OrganisationScopedView
+from customers.api.dialects import SERVICE, V2, dialect_of_path, is_database_unavailable
+from customers.middleware import database_unavailable_response
 from customers.schema import html_response, plain_view_schema
 
 
@@ -21,7 +31,7 @@ from customers.schema import html_response, plain_view_schema
     }
 )
 @csrf_exempt
-@require_GET
+@require_safe
 def home(request):
     """A small landing page: where the admin, the API documents and the health checks are."""
     return render(request, "home.html", {"service_name": settings.SERVICE_NAME})
@@ -56,7 +66,7 @@ def _json(description, schema):
 # csrf_exempt: another method is a 405, not CSRF's 403 (nothing here takes a form).
 @csrf_exempt
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """The process is up and serving."""
     return JsonResponse({"status": "ok"})
@@ -80,7 +90,7 @@ def healthz(request):
 # csrf_exempt: another method is a 405, not CSRF's 403 (nothing here takes a form).
 @csrf_exempt
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     """The database answers; 503 while it does not, recovering by itself when it does again."""
     try:
@@ -94,3 +104,48 @@ def readyz(request):
             connection.close()
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+def server_error(request):
+    """handler500: an error raised outside any view's own handling (in middleware, say).
+
+    A database that cannot be reached is a 503 with Retry-After, in the route's dialect; any other
+    error is a 500, as the route's dialect JSON under an API and Django's page elsewhere.
+    """
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        return database_unavailable_response(request)
+    dialect = dialect_of_path(request.path_info)
+    if dialect is not None:
+        return dialect.error_response(500, "Internal server error.")
+    return defaults.server_error(request)
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """The interactive API docs. OPTIONS answers which methods there are, not a rendered page."""
+
+    def options(self, request, *args, **kwargs):
+        return HttpResponse(status=200, headers={"Allow": ", ".join(self.allowed_methods)})
+
+
+class _UnknownPath(OrganisationScopedView):
+    """The end of an API's URL space: any other path under its prefix is its dialect's 404."""
+
+    # Answered before authentication: an unknown path names nothing, so there is nothing to guard.
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+    def initial(self, request, *args, **kwargs):
+        raise NotFound("No such route.")
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound("No such route.")
+
+
+class ServiceUnknownPathView(_UnknownPath):
+    dialect = SERVICE
+
+
+class V2UnknownPathView(_UnknownPath):
+    dialect = V2

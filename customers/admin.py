@@ -1,10 +1,13 @@
 import contextlib
+import json
 import uuid
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
+from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -17,8 +20,9 @@ from .admin_display import (
     ledger_kinds,
     render_ledger_value,
 )
+from .exporting import customer_export
 from .models import ApiToken, ConsentEvent, Customer, Membership, Organisation
-from .normalisation import InvalidPhoneNumber, normalise_email, normalise_phone
+from .normalisation import InvalidPhoneNumber, normalise_email, normalise_phone, parse_id
 
 
 class ReadOnlyAdminMixin:
@@ -105,7 +109,7 @@ class CustomerAdmin(OrganisationScopedAdmin):
     show_full_result_count = False
     readonly_fields = ["uuid", "created_at", "updated_at", "erased_at"]
     inlines = []
-    actions = ["erase_customers"]
+    actions = ["erase_customers", "export_customers"]
     # The customer page shows the newest ledger events and links the rest.
     recent_events_shown = 20
 
@@ -136,8 +140,8 @@ class CustomerAdmin(OrganisationScopedAdmin):
         match = Q(email_key=normalise_email(term)) | Q(correlation_id=term)
         with contextlib.suppress(ValueError):
             match |= Q(uuid=uuid.UUID(term))
-        if term.isdigit():
-            match |= Q(pk=int(term))
+        if (pk := parse_id(term)) is not None:
+            match |= Q(pk=pk)
         with contextlib.suppress(InvalidPhoneNumber):
             match |= Q(phone=normalise_phone(term, self._phone_region(request)))
         return queryset.filter(match), False
@@ -160,7 +164,7 @@ class CustomerAdmin(OrganisationScopedAdmin):
 
     @admin.action(description="Erase personal data of selected customers")
     def erase_customers(self, request, queryset):
-        customers = queryset.filter(erased_at__isnull=True)
+        customers = queryset.live()
         if request.POST.get("confirm") != "yes":
             # Erasure cannot be undone: show what will happen and ask once more.
             return TemplateResponse(
@@ -180,6 +184,17 @@ class CustomerAdmin(OrganisationScopedAdmin):
             services.customer_erase(customer=customer, provenance=provenance)
             erased += 1
         self.message_user(request, f"Erased {erased} customer(s).", messages.SUCCESS)
+
+    @admin.action(description="Export everything held on selected customers (JSON)")
+    def export_customers(self, request, queryset):
+        """A JSON file download: one document per customer (customers.exporting), in a list."""
+        documents = [customer_export(customer) for customer in queryset.order_by("pk")]
+        response = HttpResponse(
+            json.dumps(documents, cls=DjangoJSONEncoder, indent=2),
+            content_type="application/json",
+        )
+        response["Content-Disposition"] = 'attachment; filename="customers-export.json"'
+        return response
 
 
 def _event_row(event):

@@ -106,9 +106,13 @@ SummaryProvider = Callable[[Customer], list[SummaryRow]]
 _summary_providers: list[SummaryProvider] = []
 
 
-def attach_customer_summary(provider: SummaryProvider) -> None:
+def attach_customer_summary(provider: SummaryProvider, *, first: bool = False) -> None:
+    """Add a provider of summary rows; `first` puts its section at the top of the page."""
     if provider not in _summary_providers:
-        _summary_providers.append(provider)
+        if first:
+            _summary_providers.insert(0, provider)
+        else:
+            _summary_providers.append(provider)
 
 
 def customer_summary(customer: Customer) -> list[dict]:

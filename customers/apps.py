@@ -6,4 +6,5 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers and consent ledger"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the auth schemes with drf-spectacular)
+        # Registers the __in_array lookup, the auth schemes in the schema, and this app's export.
+        from . import exporting, lookups, schema  # noqa: F401

@@ -2,18 +2,23 @@
 
 A batch is COPYed into a temporary staging table, rows whose correlation id belongs to another
 customer are set aside, and then one statement upserts every changed customer, appends one
-"customer.profile" ledger event per created or updated customer and counts both.
+"customer.profile" ledger event per created or updated customer (through the ledger's writer,
+customers.ledger.record_changes_from_sql, the only code that knows the ledger's table) and counts
+both.
 """
 
 import json
 
 from django.db import connection
 
+from .ledger import record_changes_from_sql
+from .uuids import uuid7
+
 STAGE = "import_customer_stage"
 
 # Each profile column: what the row gives, else what is stored, else the column's default.
 _MERGED = """
-    SELECT s.pos, s.email_key,
+    SELECT s.pos, s.email_key, s.uuid,
            COALESCE(c.email, s.email) AS email,
            COALESCE(s.phone, c.phone) AS phone,
            COALESCE(s.correlation_id, c.correlation_id) AS correlation_id,
@@ -50,13 +55,14 @@ _MERGED = """
     ) c ON true
 """
 
-_UPSERT = f"""
-WITH merged AS MATERIALIZED ({_MERGED}),
+# The statement's own work: merge each staged row with what is stored, upsert the changed ones.
+_UPSERT_CTES = f"""
+merged AS MATERIALIZED ({_MERGED}),
 up AS (
     INSERT INTO customers_customer AS c (
         uuid, organisation_id, email, email_key, phone, correlation_id, first_name, last_name,
         locale, data_fields, email_type, opt_in_type, created_at, updated_at)
-    SELECT gen_random_uuid(), %(org)s, email, email_key, phone, correlation_id, first_name,
+    SELECT uuid, %(org)s, email, email_key, phone, correlation_id, first_name,
            last_name, locale, data_fields, 'Html', 'Unknown', %(now)s, %(now)s
     FROM merged
     WHERE cardinality(changed) > 0
@@ -73,18 +79,18 @@ up AS (
           IS DISTINCT FROM (EXCLUDED.phone, EXCLUDED.correlation_id, EXCLUDED.first_name,
                             EXCLUDED.last_name, EXCLUDED.locale, EXCLUDED.data_fields)
     RETURNING c.id, c.email_key, (c.xmax = 0) AS created
-),
-events AS (
-    INSERT INTO customers_consentevent (
-        organisation_id, customer_id, subject_key, kind, target, old_value, new_value, source,
-        source_detail, actor, ip_address, user_agent, request_id, occurred_at)
-    SELECT %(org)s, up.id, '', 'customer.profile',
-           CASE WHEN up.created THEN 'created' ELSE 'updated' END,
-           NULL, to_jsonb(m.changed), %(source)s, %(detail)s, %(actor)s, NULL, '', '', %(now)s
-    FROM up JOIN merged m ON m.email_key = up.email_key
 )
-SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up
 """.replace("{stage}", STAGE)
+
+# One "customer.profile" change per created or updated customer (customers.services.profile_change
+# in SQL), appended by the ledger's writer in the same statement.
+_PROFILE_CHANGES = """
+SELECT up.id, '', 'customer.profile', CASE WHEN up.created THEN 'created' ELSE 'updated' END,
+       NULL::jsonb, to_jsonb(m.changed)
+FROM up JOIN merged m ON m.email_key = up.email_key
+"""
+
+_COUNTS = "SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"
 
 # Staged rows whose correlation id is another customer's: inserting them would break
 # customer_correlation_id_unique_per_org and abort the whole batch.
@@ -113,8 +119,8 @@ _PREPARE_BATCH = f"""
 SET LOCAL jit = off;
 SET LOCAL synchronous_commit = off;
 CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
-    pos integer, email text, email_key text, phone text, correlation_id text, first_name text,
-    last_name text, locale text, data_fields jsonb
+    pos integer, uuid uuid, email text, email_key text, phone text, correlation_id text,
+    first_name text, last_name text, locale text, data_fields jsonb
 ) ON COMMIT DELETE ROWS;
 TRUNCATE {STAGE};
 """
@@ -131,6 +137,7 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
                 copy.write_row(
                     (
                         pos,
+                        uuid7(),  # used only when the row creates a customer
                         row.email,
                         row.email_key,
                         row.phone,
@@ -150,17 +157,16 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
                 result.rejected.append(
                     (rows[pos], "correlation_id: already used by another customer.")
                 )
-        cursor.execute(
-            _UPSERT,
-            {
-                **params,
-                "now": timezone.now(),
-                "source": provenance.source,
-                "detail": provenance.detail[:200],
-                "actor": provenance.actor[:150],
-            },
-        )
-        created, updated = cursor.fetchone()
+    now = timezone.now()
+    [(created, updated)] = record_changes_from_sql(
+        organisation=organisation,
+        provenance=provenance,
+        ctes=_UPSERT_CTES,
+        changes=_PROFILE_CHANGES,
+        result=_COUNTS,
+        params={**params, "now": now},
+        occurred_at=now,
+    )
     result.counts["created"] += created
     result.counts["updated"] += updated
     result.counts["unchanged"] += len(rows) - set_aside - created - updated

@@ -40,6 +40,8 @@ class Provenance:
     ip_address: str | None = None
     user_agent: str = ""
     request_id: str = ""
+    # The consent record the client sent with the request, if any (see ConsentEvent.consent).
+    consent: list | None = None
 
     @classmethod
     def from_request(cls, request, *, source: str = Source.API, detail: str | None = None):
@@ -114,6 +116,7 @@ def record_changes(
                     ip_address=provenance.ip_address,
                     user_agent=provenance.user_agent[:512],
                     request_id=provenance.request_id[:64],
+                    consent=provenance.consent,
                     occurred_at=occurred_at,
                 )
                 for change in effective
@@ -128,6 +131,13 @@ def record_change(*, organisation, change: Change, provenance: Provenance) -> bo
     return record_changes(organisation=organisation, changes=[change], provenance=provenance) == 1
 
 
+# The ledger's columns, in the order its INSERTs name them.
+_COLUMNS = (
+    "organisation_id, customer_id, subject_key, kind, target, old_value, new_value, "
+    "source, source_detail, actor, ip_address, user_agent, request_id, consent, occurred_at"
+)
+
+
 def _insert_postgresql(organisation_id, changes: list[Change], provenance, occurred_at) -> None:
     """One INSERT for any number of events.
 
@@ -137,10 +147,9 @@ def _insert_postgresql(organisation_id, changes: list[Change], provenance, occur
     table = ConsentEvent._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} "  # our own table name, never input
-            "(organisation_id, customer_id, subject_key, kind, target, old_value, new_value, "
-            "source, source_detail, actor, ip_address, user_agent, request_id, occurred_at) "
-            "SELECT %s, c, sk, k, t, o::jsonb, n::jsonb, %s, %s, %s, %s::inet, %s, %s, %s "
+            f"INSERT INTO {table} ({_COLUMNS}) "  # our own table name, never input
+            "SELECT %s, c, sk, k, t, o::jsonb, n::jsonb, %s, %s, %s, %s::inet, %s, %s, %s::jsonb, "
+            "%s "
             "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
             " AS e(c, sk, k, t, o, n)",
             [
@@ -151,6 +160,7 @@ def _insert_postgresql(organisation_id, changes: list[Change], provenance, occur
                 provenance.ip_address,
                 provenance.user_agent[:512],
                 provenance.request_id[:64],
+                _json_or_null(provenance.consent),
                 occurred_at,
                 [change.customer_id for change in changes],
                 [change.subject_key for change in changes],
@@ -160,6 +170,68 @@ def _insert_postgresql(organisation_id, changes: list[Change], provenance, occur
                 [_json_or_null(change.new) for change in changes],
             ],
         )
+
+
+def record_changes_from_sql(
+    *,
+    organisation,
+    provenance: Provenance,
+    ctes: str,
+    changes: str,
+    result: str,
+    params: dict,
+    occurred_at=None,
+) -> list[tuple]:
+    """Append the changes a SQL statement produces, in that same statement (PostgreSQL only).
+
+    For set-based writers that change state in SQL (an upsert with RETURNING) and must record one
+    event per changed row without a round trip through Python. The caller gives:
+    - `ctes`: the body of its WITH list (`name AS (…), …`), the statement's own work;
+    - `changes`: a SELECT over those CTEs yielding the columns
+      (customer_id, subject_key, kind, target, old_value jsonb, new_value jsonb), one row per
+      change; rows whose old and new values are equal are dropped, as in `record_changes`;
+    - `result`: the statement's final SELECT, whose rows are returned.
+    `params` are the caller's named (`%(name)s`) parameters; names starting `ledger_` are the
+    ledger's own. The ledger appends its INSERT as one more CTE, so the state change and its events
+    are still one statement, run inside the caller's transaction.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_changes must run inside the transaction that makes the change.")
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("record_changes_from_sql needs PostgreSQL.")
+    if any(name.startswith("ledger_") for name in params):
+        raise ValueError("Parameter names starting ledger_ are the ledger's own.")
+    table = ConsentEvent._meta.db_table
+    sql = (
+        f"WITH {ctes},\n"
+        f"ledger_events AS (\n"
+        f"    INSERT INTO {table} ({_COLUMNS})\n"  # our own table name, never input
+        "    SELECT %(ledger_org)s, e.customer_id, e.subject_key, e.kind, left(e.target, 200),\n"
+        "           e.old_value, e.new_value, %(ledger_source)s, %(ledger_detail)s,\n"
+        "           %(ledger_actor)s, %(ledger_ip)s::inet, %(ledger_user_agent)s,\n"
+        "           %(ledger_request_id)s, %(ledger_consent)s::jsonb, %(ledger_occurred_at)s\n"
+        f"    FROM ({changes}) AS e(customer_id, subject_key, kind, target, old_value, new_value)\n"
+        "    WHERE e.old_value IS DISTINCT FROM e.new_value\n"
+        ")\n"
+        f"{result}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                **params,
+                "ledger_org": getattr(organisation, "pk", organisation),
+                "ledger_source": provenance.source,
+                "ledger_detail": provenance.detail[:200],
+                "ledger_actor": provenance.actor[:150],
+                "ledger_ip": provenance.ip_address,
+                "ledger_user_agent": provenance.user_agent[:512],
+                "ledger_request_id": provenance.request_id[:64],
+                "ledger_consent": _json_or_null(provenance.consent),
+                "ledger_occurred_at": occurred_at or timezone.now(),
+            },
+        )
+        return cursor.fetchall()
 
 
 def _json_or_null(value):

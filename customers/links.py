@@ -9,9 +9,13 @@ an expired one (410).
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.core import signing
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import decorator_from_middleware
 
 PREFERENCE_CENTRE = "preferences"
 UNSUBSCRIBE = "unsubscribe"
@@ -85,3 +89,45 @@ def customer_links(customer) -> dict:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     }
+
+
+# Every response of a hosted page carries these (the token in the URL is a key to the person's
+# consent: no cache may keep the page, no Referer may carry it on, no search engine may list it).
+HOSTED_PAGE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+}
+
+
+def hosted_page(view):
+    """Decorate a hosted page's view: no-store caching and the headers above on every answer."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        add_never_cache_headers(response)
+        response["Cache-Control"] = "no-store"
+        for name, value in HOSTED_PAGE_HEADERS.items():
+            response[name] = value
+        return response
+
+    return wrapper
+
+
+class _HostedPageCsrfMiddleware(CsrfViewMiddleware):
+    """Django's CSRF protection for a page served with `Referrer-Policy: no-referrer`.
+
+    Under that policy browsers post a page's own form with `Origin: null` (and no Referer),
+    which Django's origin check refuses: every real browser would get a 403. Only that literal
+    "null" origin is let through to the token check, which still applies in full (the form's
+    token must match the CSRF cookie, which is SameSite=Lax); any other origin is checked as
+    usual.
+    """
+
+    def _origin_verified(self, request):
+        return request.META["HTTP_ORIGIN"] == "null" or super()._origin_verified(request)
+
+
+# For the form POSTs of hosted pages; the view itself is csrf_exempt so the site-wide
+# middleware leaves the check to this.
+hosted_page_csrf_protect = decorator_from_middleware(_HostedPageCsrfMiddleware)

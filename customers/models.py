@@ -1,13 +1,12 @@
 """Tenancy, customers and the consent ledger: the lowest layer every other app builds on."""
 
-import uuid
-
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .normalisation import normalise_email
+from .normalisation import normalise_email, validate_email_address
 from .tenancy import OrganisationQuerySet
+from .uuids import uuid7
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "Use lower-case letters, digits and -.")
 
@@ -77,7 +76,18 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+def live_customer(via: str = "") -> models.Q:
+    """The condition "not erased" on a customer reached through `via` (e.g. "customer"), for
+    queries of other tables; CustomerQuerySet.live() is the same on customers themselves."""
+    return models.Q(**{f"{via}__erased_at__isnull" if via else "erased_at__isnull": True})
+
+
 class CustomerQuerySet(OrganisationQuerySet):
+    def live(self):
+        """Customers whose personal data was not erased. An erased customer is a tombstone kept
+        for the ledger: no identifier reaches it and no write may land on it."""
+        return self.filter(live_customer())
+
     def with_email(self, email: str | None):
         """Customers whose email matches, whatever its case."""
         return self.filter(email_key=normalise_email(email))
@@ -98,14 +108,19 @@ class Customer(models.Model):
 
     # The integer id is the v2 dialect's "contact id"; the UUID is customerId / customerUUID.
     id = models.BigAutoField(primary_key=True)
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Time-ordered for new customers (cheap inserts into its unique index); old ones stay valid.
+    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
     # Not indexed alone: customer_email_unique_per_org_ci leads with organisation.
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="customers", db_index=False
     )
-    email = models.EmailField(max_length=254, null=True, blank=True)
-    # The email lower-cased in Python, the same on every database: lookups and uniqueness use it.
-    # save() keeps it in step; bulk writers must set it with normalise_email().
+    # One address syntax everywhere (customers.normalisation.clean_email), the admin's form too.
+    email = models.CharField(
+        max_length=254, null=True, blank=True, validators=[validate_email_address]
+    )
+    # The email in its comparison form (normalise_email), the same on every database: lookups
+    # and uniqueness use it. save() keeps it in step; bulk writers must set it with
+    # normalise_email().
     email_key = models.CharField(max_length=254, null=True, blank=True, editable=False)
     phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
     correlation_id = models.CharField(max_length=128, null=True, blank=True)
@@ -179,15 +194,15 @@ class ConsentEventQuerySet(OrganisationQuerySet):
 
     def _redact_personal_data(self) -> int:
         """Blank who-did-it network details; used by customers.ledger.redact_events_of only."""
-        return super().update(ip_address=None, user_agent="")
+        return super().update(ip_address=None, user_agent="", consent=None)
 
 
 class ConsentEvent(models.Model):
     """One appended line of the consent ledger: what changed, from what to what, by whom and how.
 
     Rows are never updated or deleted (the model, the admin and, on PostgreSQL, a trigger refuse
-    it). The one exception is erasure, which blanks `ip_address` and `user_agent` of an erased
-    customer's events, through `customers.ledger.redact_events_of`.
+    it). The one exception is erasure, which blanks `ip_address`, `user_agent` and `consent` of
+    an erased customer's events, through `customers.ledger.redact_events_of`.
     Old and new values hold states (opted in, subscribed, reason), never personal data.
     """
 
@@ -227,6 +242,10 @@ class ConsentEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    # The consent record a client sent with the change (v2 with-consent-and-preferences): a list
+    # of {text, dateTimeConsented, url, ipAddress, userAgent}, the end user's proof of consent.
+    # Personal data: blanked with ip_address and user_agent when the customer is erased.
+    consent = models.JSONField(null=True, blank=True)
     occurred_at = models.DateTimeField()
 
     objects = ConsentEventQuerySet.as_manager()

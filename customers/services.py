@@ -7,52 +7,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from . import locking
 from .authentication import token_digest
 from .ledger import Change, Provenance, record_change, record_changes, redact_events_of
 from .models import ApiToken, Customer, Membership, Organisation, slug_validator
-from .normalisation import normalise_email
+from .normalisation import InvalidEmail, clean_email, normalise_email
+from .tenancy import OutsideOrganisation
 
 # A BCP 47 tag as the seed uses them: language, optional script, optional region
 # ("en", "en-US", "de-DE", "zh-Hans-CN", "es-419"). Strict on purpose: no private use, no variants.
 LOCALE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-(?:[A-Za-z]{2}|[0-9]{3}))?$")
-_email_validator = EmailValidator()
-# The common shape of an address, accepted by Django's validator too: checked first because
-# imports validate millions of addresses and the full validator is several times slower.
-_PLAIN_EMAIL_RE = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\Z"
-)
 
 
 class InvalidCustomerInput(ValueError):
     """Input a customer cannot have; the message says why, for an API error or an import report."""
-
-
-def clean_email(value) -> str:
-    """A trimmed email address, or InvalidCustomerInput.
-
-    Django's validator, except that a non-ASCII local part (RFC 6531, "jürgen@example.com") is
-    allowed: customers have such addresses and must be found by them.
-    """
-    if not isinstance(value, str):
-        raise InvalidCustomerInput("Enter a valid email address.")
-    email = value.strip()
-    if len(email) <= 254 and _PLAIN_EMAIL_RE.match(email) and email.index("@") <= 64:
-        return email
-    local, _, domain = email.rpartition("@")
-    ascii_local = "".join(ch if ord(ch) < 128 else "a" for ch in local)
-    try:
-        if len(email) > 254 or len(local) > 64:
-            raise ValidationError("too long")
-        _email_validator(f"{ascii_local}@{domain}")
-    except ValidationError as exc:
-        raise InvalidCustomerInput("Enter a valid email address.") from exc
-    return email
 
 
 def clean_locale(value) -> str:
@@ -75,15 +46,28 @@ def profile_change(*, customer_id: int, created: bool, fields: Iterable[str]) ->
 
 @transaction.atomic
 def customer_create_or_update(
-    *, organisation: Organisation, email: str, provenance: Provenance, locale: str | None = None
+    *,
+    organisation: Organisation,
+    email: str,
+    provenance: Provenance,
+    locale: str | None = None,
+    data_fields: dict | None = None,
+    opt_in_type: str | None = None,
+    email_type: str | None = None,
 ) -> tuple[Customer, bool]:
     """The organisation's customer with this email (any case), created or updated.
 
-    `locale` None leaves it as it is. Returns (customer, created). Concurrent calls for one new
+    `locale`, `opt_in_type` and `email_type` None leave them as they are; `data_fields` are
+    merged into the stored ones (customer_merge_data_fields). Returns (customer, created).
+    Concurrent calls for one new
     email create one customer: the loser of the insert race finds and updates the winner's row.
-    One "customer.profile" ledger event when anything changed, none otherwise.
+    A "customer.profile" ledger event when anything changed (a new customer: one event naming
+    every field given), none otherwise.
     """
-    email = clean_email(email)
+    try:
+        email = clean_email(email)
+    except InvalidEmail as exc:
+        raise InvalidCustomerInput(str(exc)) from exc
     if locale is not None:
         locale = clean_locale(locale)
     customers = Customer.objects.for_organisation(organisation).select_for_update()
@@ -93,32 +77,50 @@ def customer_create_or_update(
         try:
             with transaction.atomic():  # a savepoint, so a lost race leaves our transaction usable
                 customer = Customer.objects.create(
-                    organisation=organisation, email=email, locale=locale or ""
+                    organisation=organisation,
+                    email=email,
+                    locale=locale or "",
+                    data_fields=data_fields or {},
+                    opt_in_type=opt_in_type or Customer.OptInType.UNKNOWN,
+                    email_type=email_type or Customer.EmailType.HTML,
                 )
             created = True
         except IntegrityError:
             customer = customers.with_email(email).get()
+    given = {"locale": locale, "opt_in_type": opt_in_type, "email_type": email_type}
     if created:
-        changed = ["email", *(["locale"] if locale else [])]
+        changed = ["email", *(name for name, value in given.items() if value)]
+        changed += ["data_fields"] if data_fields else []
     else:
         changed = []
-        if locale is not None and customer.locale != locale:
-            customer.locale = locale
-            changed.append("locale")
-            customer.save(update_fields=["locale", "updated_at"])
+        for name, value in given.items():
+            if value is not None and getattr(customer, name) != value:
+                setattr(customer, name, value)
+                changed.append(name)
+        if changed:
+            customer.save(update_fields=[*changed, "updated_at"])
     if changed:
         record_change(
             organisation=organisation,
             change=profile_change(customer_id=customer.pk, created=created, fields=changed),
             provenance=provenance,
         )
+    if data_fields and not created:
+        customer_merge_data_fields(
+            customer=customer, data_fields=data_fields, provenance=provenance
+        )
     return customer, created
 
 
 @transaction.atomic
 def customer_save(*, customer: Customer, changed_fields: Iterable[str], provenance: Provenance):
-    """Save a customer edited as a whole (the admin's form), recording which fields changed."""
+    """Save a customer edited as a whole (the admin's form), recording which fields changed.
+
+    A customer never moves to another organisation (OutsideOrganisation).
+    """
     created = customer._state.adding
+    if not created and "organisation" in changed_fields:
+        raise OutsideOrganisation("A customer cannot move to another organisation.")
     customer.save()
     changed = sorted(changed_fields)
     if created or changed:
@@ -128,6 +130,33 @@ def customer_save(*, customer: Customer, changed_fields: Iterable[str], provenan
             provenance=provenance,
         )
     return customer
+
+
+@transaction.atomic
+def customer_merge_data_fields(*, customer: Customer, data_fields: dict, provenance: Provenance):
+    """Merge `data_fields` into the customer's (given keys win); True when anything changed.
+
+    Under the customer's lock (customers.locking), on the row as committed now, so concurrent
+    merges of different keys all land. One "customer.profile" event naming the field, never the
+    values, when something changed; none otherwise. `customer` is updated in place.
+    Raises CustomerErased (a 404) when the customer is erased, also by a concurrent erasure.
+    """
+    if not data_fields:
+        return False
+    locked = locking.lock_live_customer(customer)
+    merged = {**(locked.data_fields or {}), **data_fields}
+    customer.data_fields = merged
+    if merged == locked.data_fields:
+        return False
+    locked.data_fields = merged
+    locked.save(update_fields=["data_fields", "updated_at"])
+    customer.updated_at = locked.updated_at
+    record_change(
+        organisation=locked.organisation_id,
+        change=profile_change(customer_id=locked.pk, created=False, fields=["data_fields"]),
+        provenance=provenance,
+    )
+    return True
 
 
 class CustomerAlreadyErased(Exception):
@@ -204,9 +233,12 @@ def customer_erase(*, customer: Customer, provenance: Provenance) -> Customer:
     keyed hashes), then the customer's own fields are blanked and the ledger's network details of
     their events redacted. The ledger keeps what changed and when. Erasing twice is refused.
     """
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if customer.is_erased:
-        raise CustomerAlreadyErased(f"Customer {customer.pk} is already erased.")
+    try:
+        # The lock every consent write of the customer takes first: writes that were waiting
+        # for it find the customer erased and change nothing (customers.locking).
+        customer = locking.lock_live_customer(customer)
+    except locking.CustomerErased as exc:
+        raise CustomerAlreadyErased(f"Customer {customer.pk} is already erased.") from exc
     for eraser in _erasers:
         eraser(customer, provenance)
     customer.email = None
@@ -306,7 +338,7 @@ def customers_import_rows(
 
 
 def _import_rows_generic(organisation, rows, provenance, result: BulkResult) -> None:
-    customers = Customer.objects.for_organisation(organisation).filter(erased_at__isnull=True)
+    customers = Customer.objects.for_organisation(organisation).live()
     emails = [row.email_key for row in rows if row.email is not None]
     correlation_ids = [row.correlation_id for row in rows if row.correlation_id is not None]
     phones = [row.phone for row in rows if row.email is None and row.correlation_id is None]

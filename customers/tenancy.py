@@ -39,3 +39,36 @@ def get_in_organisation_or_404(queryset, organisation, **lookups):
     except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         # ValidationError: UUIDField rejects a malformed UUID before the query runs.
         raise Http404(f"No {queryset.model._meta.verbose_name} matches the given query.") from exc
+
+
+class OutsideOrganisation(Http404):
+    """A service was handed an object of another organisation than the one it writes for.
+
+    Services check this whoever calls them (a view, the admin, a command). It is an Http404, so
+    every API dialect answers its 404; the admin shows it as a form error.
+    """
+
+
+def organisation_id_of(obj, path: str = "organisation"):
+    """The organisation id of `obj`, following a lookup path such as "preference__organisation"."""
+    if path == "pk":
+        return obj.pk
+    *hops, last = path.split("__")
+    for hop in hops:
+        obj = getattr(obj, hop, None)
+        if obj is None:
+            return None
+    return getattr(obj, f"{last}_id", None)
+
+
+def require_in_organisation(organisation, *objects) -> None:
+    """OutsideOrganisation unless every given object (None skipped) belongs to `organisation`.
+
+    For objects with an `organisation` foreign key: customers, preferences, departments, …
+    """
+    organisation_id = getattr(organisation, "pk", organisation)
+    for obj in objects:
+        if obj is not None and obj.organisation_id != organisation_id:
+            raise OutsideOrganisation(
+                f"{obj._meta.verbose_name.capitalize()} {obj.pk} belongs to another organisation."
+            )

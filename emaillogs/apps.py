@@ -11,3 +11,10 @@ class EmaillogsConfig(AppConfig):
         from .services import email_logs_erase_of
 
         register_eraser(email_logs_erase_of)
+
+        from customers.exporting import register_exporter
+
+        from .models import EmailLog
+        from .selectors import export_email_logs
+
+        register_exporter("emailLogs", export_email_logs, models=[EmailLog])

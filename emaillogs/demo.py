@@ -15,9 +15,9 @@ START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
 
 def seed(organisation) -> list[str]:
-    customers = Customer.objects.for_organisation(organisation).filter(
-        erased_at__isnull=True, email__isnull=False
-    )[:3]
+    customers = (
+        Customer.objects.for_organisation(organisation).live().filter(email__isnull=False)[:3]
+    )
     for n, customer in enumerate(customers):
         for i, (status, message) in enumerate(STATUSES):
             EmailLog.objects.update_or_create(

@@ -35,15 +35,28 @@ class EmailLog(models.Model):
     email_id = models.CharField(max_length=64, blank=True)
     email_name = models.CharField(max_length=200, blank=True)
     email_version = models.CharField(max_length=200, blank=True)
+    # The sending provider's message id and the delivery event of this log (POST
+    # /consent/v1/email-events and …/sendgrid): together they make a replayed event a no-op.
+    message_id = models.CharField(max_length=255, blank=True)
+    event = models.CharField(max_length=32, blank=True)
 
     objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [
-            # import_email_logs re-runs update by public id instead of duplicating.
+            # import_email_logs re-runs update by public id instead of duplicating; it also serves
+            # GET /logs/{id} (and /api/v1/logs/{id}).
             models.UniqueConstraint(
                 fields=["organisation", "public_id"], name="emaillog_org_public_id_unique"
+            ),
+            # POST /consent/v1/email-events[/sendgrid]: an event delivered twice (same message
+            # id and event) is logged once, whoever wins a concurrent race. Also serves the
+            # set-based "seen before?" lookup of a batch.
+            models.UniqueConstraint(
+                fields=["organisation", "message_id", "event"],
+                name="emaillog_event_unique",
+                condition=~models.Q(message_id=""),
             ),
         ]
         indexes = [

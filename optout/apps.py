@@ -11,3 +11,10 @@ class OptoutConfig(AppConfig):
         from .services import erase_communication_statuses
 
         register_eraser(erase_communication_statuses)
+
+        from customers.exporting import register_exporter
+
+        from .models import CommunicationStatus
+        from .selectors import export_opt_out_statuses
+
+        register_exporter("optOutStatuses", export_opt_out_statuses, models=[CommunicationStatus])

@@ -137,6 +137,13 @@ class CommunicationStatus(models.Model):
                 fields=["department", "communication_value"],
                 name="communication_status_value_idx",
             ),
+            # POST/GET /consent/v1/decisions without a department: the opt-out statuses of a set
+            # of addresses in every department of the organisation (SMS STOP in any department
+            # blocks), found by value first and joined to the organisation's departments.
+            models.Index(
+                fields=["communication_value", "communication_type"],
+                name="communication_status_by_value",
+            ),
         ]
 
     def __str__(self):

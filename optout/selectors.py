@@ -21,7 +21,8 @@ def customer_ids_by_uuid(*, organisation, customer_uuids) -> dict:
         return {}
     return dict(
         Customer.objects.for_organisation(organisation)
-        .filter(uuid__in=customer_uuids, erased_at__isnull=True)
+        .live()
+        .filter(uuid__in=customer_uuids)
         .values_list("uuid", "id")
     )
 
@@ -75,3 +76,21 @@ def statuses_of_customer(customer: Customer) -> list[CommunicationStatus]:
         row.communication_value = forms.get(row.communication_value, row.communication_value)
         found.append(row)
     return found
+
+
+def export_opt_out_statuses(customer: Customer) -> list[dict]:
+    """statuses_of_customer as plain data, for the export (customers.exporting)."""
+    return [
+        {
+            "department": str(row.department.uuid),
+            "departmentName": row.department.name,
+            "communicationType": row.communication_type,
+            "communicationValue": row.communication_value,
+            "okToCommunicate": row.ok_to_communicate,
+            "lastEvent": row.last_event,
+            "updateType": row.update_type,
+            "createdAt": row.created_at,
+            "updatedAt": row.updated_at,
+        }
+        for row in statuses_of_customer(customer)
+    ]

@@ -8,19 +8,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers import locking
 from customers.ledger import Change, Provenance, Source, record_changes
-from customers.models import Organisation
+from customers.models import Customer, Organisation, live_customer
 from customers.normalisation import (
+    InvalidEmail,
     InvalidPhoneNumber,
-    address_key,
+    clean_email,
     normalise_email,
     normalise_phone,
 )
+from customers.tenancy import require_in_organisation
 
 from .models import (
     ERASED_PREFIX,
@@ -53,12 +54,10 @@ def normalise_communication_value(communication_type: str, value: str, *, region
     """The stored form of an address: E.164 for SMS/PHONE (national formats read in `region`),
     trimmed and lower-cased for EMAIL. Raises InvalidCommunicationValue."""
     if communication_type == CommunicationType.EMAIL:
-        email = normalise_email(value) or ""
         try:
-            validate_email(email)
-        except ValidationError as exc:
+            return normalise_email(clean_email(value))
+        except InvalidEmail as exc:
             raise InvalidCommunicationValue(f"{value!r} is not a valid email address.") from exc
-        return email
     try:
         return normalise_phone(value.strip(), region)
     except InvalidPhoneNumber as exc:
@@ -171,6 +170,40 @@ def erase_communication_statuses(customer, provenance: Provenance) -> None:
     for status in statuses:
         status.communication_value = erased_value(status.communication_value)
     CommunicationStatus.objects.bulk_update(statuses, ["communication_value"])
+    _redact_queued_messages(customer)
+
+
+def _names_customer(item: dict, customer) -> bool:
+    value = item["communication_value"]
+    return item.get("customer_id") == customer.pk or value in (
+        customer.email_key,
+        customer.phone,
+    )
+
+
+def _redact_queued_messages(customer) -> None:
+    """Queued requests (not yet applied) that name the customer keep their work but lose the
+    plaintext: each such item's address becomes its erased (hashed) form, which the worker
+    applies to the erased status row, and the request's IP address and user agent go, as on
+    the customer's ledger events. The row lock waits for a worker applying it right now."""
+    queued = ProcessedMessage.objects.select_for_update().filter(
+        organisation_id=customer.organisation_id, state=ProcessedMessage.State.QUEUED
+    )
+    redacted = []
+    for message in queued:
+        items = (message.payload or {}).get("items", [])
+        if not any(_names_customer(item, customer) for item in items):
+            continue
+        for item in items:
+            if _names_customer(item, customer):
+                item["communication_value"] = _erased(item["communication_value"])
+        message.payload["provenance"].update(ip_address=None, user_agent="")
+        redacted.append(message)
+    ProcessedMessage.objects.bulk_update(redacted, ["payload"])
+
+
+def _erased(value: str) -> str:
+    return value if value.startswith(ERASED_PREFIX) else erased_value(value)
 
 
 # Applying statuses ------------------------------------------------------------------------------
@@ -207,6 +240,22 @@ def _apply_items_once(*, department, items, event, update_type, provenance) -> A
     keys = {item.key for item in items}
     if len(keys) != len(items):
         raise ValueError("Items must name each address once.")
+    customer_ids = {item.customer_id for item in items if item.customer_id}
+    if customer_ids:
+        # Lock order as erasure's: customers, then their statuses. A customer erased meanwhile
+        # still gets the opt-out (it is never refused), but it is not linked to the tombstone.
+        live = locking.lock_customers(customer_ids, organisation=department.organisation_id)
+        if len(live) != len(customer_ids):
+            # Erased, or of another organisation: the latter is refused whoever calls.
+            require_in_organisation(
+                department.organisation_id, *Customer.objects.filter(pk__in=customer_ids - live)
+            )
+        items = [
+            item
+            if item.customer_id in live or not item.customer_id
+            else dataclasses.replace(item, customer_id=None)
+            for item in items
+        ]
     # Locks the rows this request changes, so concurrent writers of an address queue up. An
     # erased customer's address is found by its hashed form and gets its value back.
     forms = value_forms({value for _, value in keys})
@@ -271,7 +320,7 @@ def _apply_items_once(*, department, items, event, update_type, provenance) -> A
                 old=old,
                 new=item.ok_to_communicate,
                 customer_id=status.customer_id,
-                subject_key=address_key(item.communication_value),
+                subject_key=status.subject_key,
             )
         )
     if restored:
@@ -402,9 +451,26 @@ def optout_queued_message_apply(*, processed_message_id: int) -> ApplyResult | N
         source=Source.WORKER,
         detail=f"optout worker: {requested.detail}"[:200],
     )
+    items = [StatusItem(**item) for item in payload["items"]]
+    # Never write plaintext back to a tombstone: an item of a customer erased since the request
+    # was queued is applied in its erased form (erasure redacts queued payloads too; this holds
+    # even for a payload it could not see).
+    erased = set(
+        Customer.objects.filter(pk__in={item.customer_id for item in items if item.customer_id})
+        .exclude(live_customer())
+        .values_list("pk", flat=True)
+    )
+    if erased:
+        items = [
+            dataclasses.replace(item, communication_value=_erased(item.communication_value))
+            if item.customer_id in erased
+            else item
+            for item in items
+        ]
+        provenance = dataclasses.replace(provenance, ip_address=None, user_agent="")
     result = _apply_items(
         department=message.department,
-        items=[StatusItem(**item) for item in payload["items"]],
+        items=items,
         event=payload["event"],
         update_type=payload["update_type"],
         provenance=provenance,

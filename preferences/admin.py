@@ -9,12 +9,12 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
-from django.forms.models import BaseInlineFormSet
 
 from customers.admin import attach_customer_inline
 from customers.admin_base import (
     OrganisationScopedAdmin,
     ScopedInline,
+    ScopedInlineFormSet,
     admin_organisation,
     admin_provenance,
 )
@@ -24,7 +24,7 @@ from customers.admin_display import (
     attach_customer_summary,
     describe_ledger_kind,
 )
-from customers.normalisation import normalise_email
+from customers.normalisation import normalise_email, parse_id
 
 from . import services
 from .models import Preference, PreferenceOptIn
@@ -168,8 +168,8 @@ class PreferenceListFilter(admin.SimpleListFilter):
         return [(str(p.pk), f"{p.category} / {p}" if p.category else str(p)) for p in preferences]
 
     def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(preference_id=int(self.value()))
+        if self.value() and (pk := parse_id(self.value())) is not None:
+            return queryset.filter(preference_id=pk)
         return queryset
 
 
@@ -247,7 +247,7 @@ class PreferenceOptInAdmin(OrganisationScopedAdmin):
         self.message_user(request, f"Opted out {changed} state(s).", messages.SUCCESS)
 
 
-class CustomerOptInFormSet(BaseInlineFormSet):
+class CustomerOptInFormSet(ScopedInlineFormSet):
     """Saves the customer's states through the opt-in service (and so the ledger)."""
 
     admin_request = None

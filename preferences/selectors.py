@@ -6,10 +6,12 @@ Each selector runs a constant number of queries whatever the size of its answer.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 
-from customers.models import Customer
+from customers.models import Customer, live_customer
+from customers.normalisation import parse_id
+from customers.selectors import ContactNotFound
 from customers.tenancy import get_in_organisation_or_404
 
 from .models import Preference, PreferenceOptIn
@@ -25,11 +27,8 @@ class NotAPreference(ValueError):
 
 def preference_or_404(*, organisation, preference_id) -> Preference:
     """A preference or category of the organisation by id (any string), else Http404."""
-    try:
-        pk = int(str(preference_id))
-    except ValueError as exc:
-        raise Http404("Preference not found.") from exc
-    if not 0 < pk <= MAX_ID:
+    pk = parse_id(preference_id, maximum=MAX_ID)
+    if not pk:
         raise Http404("Preference not found.")
     return get_in_organisation_or_404(
         Preference.objects.select_related("category"), organisation, pk=pk
@@ -44,24 +43,23 @@ def leaf_preference_or_404(*, organisation, preference_id) -> Preference:
     return preference
 
 
-def live_customers():
-    """Customers whose data was not erased: erased ones are gone for every identifier."""
-    return Customer.objects.filter(erased_at__isnull=True)
-
-
 def contact_or_404(*, organisation, identifier: str) -> Customer:
-    """The v2 contact by contact id (the integer id) or email address, else Http404."""
+    """The v2 contact by contact id (the integer id) or email address, else ContactNotFound."""
     text = str(identifier).strip()
-    if text.isdigit():
-        if int(text) > MAX_ID:
-            raise Http404("Contact not found.")
-        return get_in_organisation_or_404(live_customers(), organisation, pk=int(text))
+    if text.isascii() and text.isdigit():
+        pk = parse_id(text, maximum=MAX_ID)
+        if pk is None:
+            raise ContactNotFound()
+        try:
+            return get_in_organisation_or_404(Customer.objects.live(), organisation, pk=pk)
+        except Http404 as exc:
+            raise ContactNotFound() from exc
     # PostgreSQL refuses NUL in text: such an identifier can name no contact.
     if "@" not in text or "\x00" in text:
-        raise Http404("Contact not found.")
-    customer = live_customers().for_organisation(organisation).with_email(text).first()
+        raise ContactNotFound()
+    customer = Customer.objects.live().for_organisation(organisation).with_email(text).first()
     if customer is None:
-        raise Http404("Contact not found.")
+        raise ContactNotFound()
     return customer
 
 
@@ -102,16 +100,17 @@ def preference_tree(*, organisation) -> list[Node]:
 
 
 def preference_tree_of_contact(*, organisation, customer: Customer) -> list[Node]:
-    """The tree with the customer's state on every preference (two queries)."""
-    tree = preference_tree(organisation=organisation)
-    # Served by the (customer, preference) unique constraint's index.
-    states = dict(
-        PreferenceOptIn.objects.filter(customer=customer).values_list("preference_id", "opted_in")
+    """The tree with the customer's state on every preference (one query)."""
+    # The state of each row is an index lookup on the (customer, preference) unique constraint.
+    state = PreferenceOptIn.objects.filter(customer=customer, preference=OuterRef("pk"))
+    rows = Preference.objects.for_organisation(organisation).annotate(
+        contact_opted_in=Subquery(state.values("opted_in")[:1])
     )
+    tree = _tree(rows)
     for node in tree:
         for item in [node, *node.children]:
             if item.preference.is_preference:
-                item.opted_in = states.get(item.preference.pk, False)
+                item.opted_in = bool(item.preference.contact_opted_in)
     return tree
 
 
@@ -185,10 +184,10 @@ def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[di
     """
     return list(
         PreferenceOptIn.objects.filter(
+            live_customer("customer"),
             preference=preference,
             opted_in=True,
             customer_id__gte=min_contact_id,
-            customer__erased_at__isnull=True,
         )
         .order_by("customer_id")
         .values("customer_id", "customer__email")[:CONTACT_PAGE_SIZE]
@@ -203,10 +202,10 @@ def opt_ins_modified_since(*, preference: Preference, since: datetime, min_conta
     """
     return list(
         PreferenceOptIn.objects.filter(
+            live_customer("customer"),
             preference=preference,
             modified_at__gte=since,
             customer_id__gte=min_contact_id,
-            customer__erased_at__isnull=True,
         )
         .select_related("customer")
         .order_by("customer_id")[:CONTACT_PAGE_SIZE]
@@ -289,7 +288,7 @@ def customer_ids_by_identifiers(*, organisation, keys) -> dict[tuple, int]:
     by_kind: dict[str, set] = {}
     for kind, value in keys:
         by_kind.setdefault(kind, set()).add(value)
-    customers = live_customers().for_organisation(organisation)
+    customers = Customer.objects.live().for_organisation(organisation)
     found: dict[tuple, int] = {}
     if "id" in by_kind:
         for pk in customers.filter(pk__in=by_kind["id"]).values_list("pk", flat=True):
@@ -310,4 +309,13 @@ def preference_ids_in(*, organisation, ids) -> set[int]:
         Preference.objects.for_organisation(organisation)
         .filter(pk__in=set(ids), is_preference=True)
         .values_list("pk", flat=True)
+    )
+
+
+def export_preference_states(customer) -> list[dict]:
+    """The customer's recorded preference states, for the export (customers.exporting)."""
+    return list(
+        PreferenceOptIn.objects.filter(customer_id=customer.pk)
+        .order_by("preference_id")
+        .values("preference_id", "preference__public_name", "opted_in", "modified_at")
     )

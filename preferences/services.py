@@ -8,7 +8,7 @@ siblings.
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.core.management.color import no_style
@@ -16,8 +16,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from customers import locking
 from customers.ledger import Change, Provenance, record_changes
+from customers.locking import CustomerErased
 from customers.models import Customer, Organisation
+from customers.services import customer_create_or_update
+from customers.tenancy import OutsideOrganisation, require_in_organisation
 
 from .models import Preference, PreferenceOptIn
 
@@ -31,6 +35,10 @@ Order = int | str | None
 
 class PreferenceTreeError(ValueError):
     """An edit that would break the tree (a category inside a category, say)."""
+
+
+class PreferenceNotFound(OutsideOrganisation):
+    """A preference that is not (or no longer) a preference of the customer's organisation."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +60,15 @@ class OptInResult:
     changes: list[Change] = field(default_factory=list)
 
 
-@transaction.atomic
 def preference_opt_ins_set(
     *, customer: Customer, states: dict[int, bool], provenance: Provenance
 ) -> OptInResult:
     """Set one customer's opt-in state for the given preferences ({preference id: opted in}).
 
-    The caller has checked that the preferences are preferences of the customer's organisation.
+    Raises CustomerErased (a 404) when the customer is erased, also by a concurrent erasure, and
+    PreferenceNotFound (a 404) for a preference that is not one of the customer's organisation's.
+    Atomic through preference_opt_ins_apply (a second atomic here would only add a savepoint's
+    two round trips to every opt-in request).
     """
     return preference_opt_ins_apply(
         organisation=customer.organisation_id,
@@ -67,6 +77,7 @@ def preference_opt_ins_set(
             for pk, state in states.items()
         ],
         provenance=provenance,
+        skip_erased=False,
     )
 
 
@@ -77,13 +88,20 @@ def preference_opt_ins_apply(
     items: Iterable[OptInItem],
     provenance: Provenance,
     skip_stale: bool = False,
+    skip_erased: bool = True,
 ) -> OptInResult:
     """Apply wanted opt-in states set-based; one ledger event per effective change.
 
     A missing row counts as opted out, so opting out a customer who never opted in writes
-    nothing. The customers' rows are locked (in id order, so concurrent calls cannot deadlock)
-    to serialise changes of one customer; the write itself is an ON CONFLICT upsert on the
-    (customer, preference) unique constraint, so no race can produce two rows.
+    nothing. Locks (customers.locking): KEY SHARE on the preferences, so a concurrent
+    `preference_delete` waits for this write (and then records its opt-out) or this write waits
+    for the delete (and then finds the preference gone); then the customers' rows, so writes of
+    one customer, and its erasure, apply one after the other. The write itself is an ON CONFLICT
+    upsert on the (customer, preference) unique constraint, so no race can produce two rows.
+
+    Every preference and customer must belong to `organisation` (PreferenceNotFound, or
+    CustomerErased, otherwise: 404s). Items of customers erased meanwhile are left out
+    (`skip_erased`, imports) or refuse the call (CustomerErased).
     With `skip_stale`, an item older than the stored state's modified time is left out
     (imports re-run with older data must not undo newer changes).
     """
@@ -95,13 +113,22 @@ def preference_opt_ins_apply(
         return result
     customer_ids = sorted({customer_id for customer_id, _ in wanted})
     preference_ids = {preference_id for _, preference_id in wanted}
-    # Serialise writers of the same customers; a no-op on SQLite, whose writes are serial.
-    list(
-        Customer.objects.select_for_update()
-        .filter(pk__in=customer_ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    found = locking.lock_referenced(
+        Preference.objects.for_organisation(organisation).filter(
+            pk__in=preference_ids, is_preference=True
+        )
     )
+    if len(found) != len(preference_ids):
+        missing = sorted(preference_ids - set(found))
+        raise PreferenceNotFound(f"No preference {missing[0]} in this organisation.")
+    live = locking.lock_customers(customer_ids, organisation=organisation)
+    if len(live) != len(customer_ids):
+        missing = set(customer_ids) - live
+        foreign = Customer.objects.filter(pk__in=missing).exclude(organisation=organisation)
+        if not skip_erased or foreign.exists():
+            raise CustomerErased("No customer matches the given query.")
+        wanted = {key: item for key, item in wanted.items() if key[0] in live}
+        customer_ids = sorted(live)
     current = {
         (row.customer_id, row.preference_id): row
         for row in PreferenceOptIn.objects.filter(
@@ -160,10 +187,45 @@ def preference_opt_ins_apply(
     return result
 
 
+@transaction.atomic
+def contact_save_with_consent_and_preferences(
+    *,
+    organisation: Organisation,
+    email: str,
+    states: dict[int, bool],
+    provenance: Provenance,
+    consent: list[dict] | None = None,
+    opt_in_type: str | None = None,
+    email_type: str | None = None,
+    data_fields: dict | None = None,
+) -> tuple[Customer, bool]:
+    """A contact created or updated by email, with preference opt-ins, in one transaction.
+
+    `consent` (the client's consent records) is kept on every ledger event the call writes, so
+    the ledger can prove what the contact agreed to. Returns (customer, created).
+    """
+    provenance = replace(provenance, consent=consent or None)
+    customer, created = customer_create_or_update(
+        organisation=organisation,
+        email=email,
+        opt_in_type=opt_in_type,
+        email_type=email_type,
+        data_fields=data_fields,
+        provenance=provenance,
+    )
+    if states:
+        preference_opt_ins_set(customer=customer, states=states, provenance=provenance)
+    return customer, created
+
+
 # The preference tree ---------------------------------------------------------------------------
 def _lock_tree(organisation: Organisation) -> None:
-    """Serialise tree edits of one organisation, so sibling orders stay contiguous."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).exists()
+    """Serialise tree edits of one organisation, so sibling orders stay contiguous.
+
+    A NO KEY UPDATE row lock (customers.locking): opt-ins and ledger events of the organisation,
+    which take KEY SHARE locks on its row, go on meanwhile.
+    """
+    locking.lock_organisation(organisation)
 
 
 def _siblings(organisation, category_id, exclude_pk=None) -> list[Preference]:
@@ -202,9 +264,10 @@ def _touch(category_id, now) -> None:
 def _check_category(organisation, *, is_preference: bool, category: Preference | None):
     if category is None:
         return
+    require_in_organisation(organisation, category)
     if not is_preference:
         raise PreferenceTreeError("A category cannot be placed inside another category.")
-    if category.is_preference or category.organisation_id != organisation.pk:
+    if category.is_preference:
         raise PreferenceTreeError(f"{category.pk} is not a preference category.")
 
 
@@ -303,8 +366,12 @@ def preference_delete(*, preference: Preference, provenance: Provenance) -> None
     organisation = preference.organisation
     _lock_tree(organisation)
     category_id = preference.category_id
-    doomed = Preference.objects.filter(Q(pk=preference.pk) | Q(category_id=preference.pk))
-    opted_in = PreferenceOptIn.objects.filter(preference__in=doomed, opted_in=True).values_list(
+    # Waits for opt-in writers holding KEY SHARE on these rows and makes later ones wait (they
+    # then find the preference gone): every opt-in the cascade removes is read below.
+    doomed = locking.lock_for_delete(
+        Preference.objects.filter(Q(pk=preference.pk) | Q(category_id=preference.pk))
+    )
+    opted_in = PreferenceOptIn.objects.filter(preference_id__in=doomed, opted_in=True).values_list(
         "customer_id", "preference_id"
     )
     now = timezone.now()

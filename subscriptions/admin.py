@@ -37,7 +37,7 @@ class SuppressionChangeList(ChangeList):
         by_email = {}
         emails = {normalise_email(row.email) for row in rows if row.email}
         if emails:
-            customers = Customer.objects.filter(email_key__in=emails, erased_at__isnull=True)
+            customers = Customer.objects.live().filter(email_key__in=emails)
             by_email = {(c.organisation_id, c.email_key): c for c in customers}
         for row in rows:
             key = (row.organisation_id, normalise_email(row.email) if row.email else None)

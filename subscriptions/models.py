@@ -11,6 +11,7 @@ import uuid
 from django.db import models
 
 from customers.models import Customer, Organisation
+from customers.normalisation import validate_email_address
 from customers.tenancy import OrganisationQuerySet
 
 
@@ -35,7 +36,9 @@ class Suppression(models.Model):
     address_key = models.CharField(max_length=64, editable=False)
     # The normalised address while a customer or caller knows it; NULL once the customer who
     # had it was erased (the hash above still recognises it).
-    email = models.EmailField(max_length=254, null=True, blank=True)
+    email = models.CharField(
+        max_length=254, null=True, blank=True, validators=[validate_email_address]
+    )
     reason = models.CharField(max_length=16, choices=Reason.choices)
     date_removed = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -131,7 +134,7 @@ class ResubscribeChallenge(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="resubscribe_challenges"
     )
-    email = models.EmailField(max_length=254)
+    email = models.CharField(max_length=254, validators=[validate_email_address])
     locale = models.CharField(max_length=8)
     return_url = models.URLField(max_length=2000, blank=True)
     # dataFields of the request, applied when the person confirms.

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from customers.ledger import Provenance, Source
+from customers.links import hosted_page, hosted_page_csrf_protect
 from customers.schema import html_response, plain_view_schema
 
 from . import services
@@ -27,10 +27,7 @@ def _page(request, challenge, name: str, status: int = 200, **context):
         organisation=challenge.organisation.name if challenge else "",
         email=challenge.email if challenge else "",
     )
-    response = render(request, f"{TEMPLATES}/{language}/{name}.html", context, status=status)
-    # The token is in the URL: never leak it to the next site through the Referer header.
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return render(request, f"{TEMPLATES}/{language}/{name}.html", context, status=status)
 
 
 def _is_http_url(url: str) -> bool:
@@ -72,11 +69,13 @@ NOT_FOUND = html_response("No such link")
         },
     },
 )
-# The method is checked before the CSRF token, so another method is a 405, not a 403.
+# No cache, no Referer (the token is in the URL), no search engine; the method is checked before
+# the CSRF token (another method is a 405, not a 403), then the CSRF check that works under
+# no-referrer (browsers post with `Origin: null`).
 @csrf_exempt
-@never_cache
+@hosted_page
 @require_http_methods(["GET", "POST"])
-@csrf_protect
+@hosted_page_csrf_protect
 def resubscribe_confirm(request, token):
     try:
         challenge = services.challenge_from_token(token)

@@ -3,38 +3,65 @@
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.http import Http404
+
 from customers.models import Customer
 from customers.normalisation import address_key, normalise_email
+from customers.selectors import ContactNotFound
 from customers.tenancy import get_in_organisation_or_404
 from preferences.models import PreferenceOptIn
 
-from .models import Suppression
+from .models import ChannelSubscription, ResubscribeChallenge, Suppression
+
+
+def suppression_reasons(*, organisation_ids: Iterable[int], address_keys: Iterable[str]) -> dict:
+    """{(organisation id, address key): reason} of the suppressed among these, in one query.
+
+    The one "is this address suppressed?" lookup: v2 contact statuses, decisions and tests ask
+    here. Keyed by address hash, so an address suppressed before any customer had it, or whose
+    customer was erased, is found. Served by suppression_unique_address.
+    """
+    organisation_ids, address_keys = set(organisation_ids), set(address_keys)
+    if not organisation_ids or not address_keys:
+        return {}
+    rows = Suppression.objects.filter(
+        organisation_id__in=organisation_ids, address_key__in_array=address_keys
+    ).values_list("organisation_id", "address_key", "reason")
+    return {(organisation_id, key): reason for organisation_id, key, reason in rows}
+
+
+def suppression_reason_of(*, organisation, email: str | None) -> str | None:
+    """The suppression reason of one address ("Unsubscribed", "HardBounced", …), else None."""
+    email_key = normalise_email(email)
+    if email_key is None:
+        return None
+    organisation_id = getattr(organisation, "pk", organisation)
+    return suppression_reasons(
+        organisation_ids=[organisation_id], address_keys=[address_key(email_key)]
+    ).get((organisation_id, address_key(email_key)))
 
 
 def suppression_statuses(customers: Sequence[Customer]) -> dict[int, str]:
     """The v2 status of each suppressed customer, by id, in one query.
 
-    Looked up by address hash, so a customer created with an address that was suppressed before
-    (or that belonged to an erased customer) comes back suppressed. Unsuppressed customers are
-    left out: the caller's default is "Subscribed".
+    A customer created with an address that was suppressed before (or that belonged to an erased
+    customer) comes back suppressed. Unsuppressed customers are left out: the caller's default
+    is "Subscribed".
     """
     wanted: dict[tuple[int, str], list[int]] = {}
     for customer in customers:
         if customer.email_key:
             key = (customer.organisation_id, address_key(customer.email_key))
             wanted.setdefault(key, []).append(customer.pk)
-    if not wanted:
-        return {}
-    rows = Suppression.objects.filter(
-        organisation_id__in={org for org, _ in wanted},
-        address_key__in={key for _, key in wanted},
-    ).values_list("organisation_id", "address_key", "reason")
-    statuses = {}
-    for organisation_id, key, reason in rows:
-        for customer_id in wanted.get((organisation_id, key), ()):
-            # The status names the reason: "Unsubscribed", "HardBounced", "Suppressed", …
-            statuses[customer_id] = reason
-    return statuses
+    found = suppression_reasons(
+        organisation_ids={org for org, _ in wanted}, address_keys={key for _, key in wanted}
+    )
+    # The status names the reason: "Unsubscribed", "HardBounced", "Suppressed", …
+    return {
+        customer_id: reason
+        for pair, reason in found.items()
+        for customer_id in wanted.get(pair, ())
+    }
 
 
 def suppression_for_address(*, organisation, email: str) -> Suppression | None:
@@ -62,19 +89,22 @@ def customers_by_email_key(*, organisation, email_keys: Iterable[str]) -> dict[s
     email_keys = set(email_keys)
     if not email_keys:
         return {}
-    customers = Customer.objects.for_organisation(organisation).filter(
-        email_key__in=email_keys, erased_at__isnull=True
+    customers = (
+        Customer.objects.for_organisation(organisation).live().filter(email_key__in=email_keys)
     )
     return {customer.email_key: customer for customer in customers}
 
 
 def contact_by_email_or_404(*, organisation, email: str) -> Customer:
     """The organisation's (not erased) customer with this address, whatever its case; else 404."""
-    return get_in_organisation_or_404(
-        Customer.objects.filter(erased_at__isnull=True),
-        organisation,
-        email_key=normalise_email(email) or "",
-    )
+    try:
+        return get_in_organisation_or_404(
+            Customer.objects.live(),
+            organisation,
+            email_key=normalise_email(email) or "",
+        )
+    except Http404 as exc:
+        raise ContactNotFound() from exc
 
 
 def marketing_preference_opt_ins(*, customer: Customer) -> list[PreferenceOptIn]:
@@ -83,4 +113,44 @@ def marketing_preference_opt_ins(*, customer: Customer) -> list[PreferenceOptIn]
         PreferenceOptIn.objects.for_organisation(customer.organisation_id)
         .filter(customer=customer)
         .order_by("preference_id")
+    )
+
+
+# Export (customers.exporting) -------------------------------------------------------------------
+def export_suppression(customer: Customer) -> dict | None:
+    """The suppression entry of the customer's address, or None."""
+    if not customer.email_key:
+        return None
+    return (
+        Suppression.objects.filter(
+            organisation_id=customer.organisation_id, address_key=address_key(customer.email_key)
+        )
+        .values("email", "reason", "date_removed", "created_at")
+        .first()
+    )
+
+
+def export_channel_subscriptions(customer: Customer) -> list[dict]:
+    return list(
+        ChannelSubscription.objects.filter(customer_id=customer.pk)
+        .order_by("channel", "programme")
+        .values("channel", "programme", "status", "updated_at")
+    )
+
+
+def export_resubscribe_challenges(customer: Customer) -> list[dict]:
+    """Every resubscribe challenge of the customer, pending or not (with their data fields)."""
+    return list(
+        ResubscribeChallenge.objects.filter(customer_id=customer.pk)
+        .order_by("created_at")
+        .values(
+            "id",
+            "email",
+            "locale",
+            "return_url",
+            "data_fields",
+            "created_at",
+            "expires_at",
+            "confirmed_at",
+        )
     )

@@ -20,9 +20,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from customers import locking
 from customers.ledger import Change, Provenance, record_changes
 from customers.models import Customer
 from customers.normalisation import address_key, normalise_email
+from customers.services import customer_merge_data_fields
+from emaillogs.services import DeliveryEvent, delivery_events_log
 
 from . import selectors
 from .models import ChannelSubscription, ResubscribeChallenge, Suppression
@@ -32,8 +35,6 @@ logger = logging.getLogger("consent.subscriptions")
 Reason = Suppression.Reason
 SUPPRESSION = "email.suppression"
 CHANNEL = "channel.subscription"
-# Namespace of the advisory lock that serialises one organisation's suppression writes.
-_LOCK_NAMESPACE = 5_051_001
 _TOKEN_SALT = "subscriptions.resubscribe-challenge"
 CHALLENGE_LANGUAGES = ("en", "de")
 
@@ -65,39 +66,48 @@ class AddressToSuppress:
 
 
 def _lock_suppressions(organisation_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)",
-                [_LOCK_NAMESPACE, organisation_id % 2_147_483_647],
-            )
+    locking.lock_address_list(organisation_id)
 
 
 def _suppress(
     *, organisation, wanted: list[AddressToSuppress], provenance: Provenance
 ) -> tuple[dict[str, Suppression], list[Suppression], int]:
-    """Put addresses on the list, set-based: (existing entries by key, created, restored count).
+    """Put addresses on the list, set-based: (existing entries by key, created, updated count).
 
-    An existing entry keeps its reason and date (the first reason is the most telling, and the
-    unsubscribed-since lists must not move); only an erased entry's address is filled in again.
-    Queries: lock, existing entries, [restore addresses], insert(s), ledger insert(s).
+    Rule R7, the strongest reason wins: an existing entry with a weaker reason (Unsubscribed,
+    Suppressed) is replaced by a stronger one (HardBounced, IspComplained), taking its date, with
+    one ledger event old → new; an equal or weaker reason changes nothing, so since-date lists
+    do not move. Within `wanted`, the strongest item per address counts. An erased entry's
+    address is filled in again. "Updated" counts entries upgraded or given their address back.
+    Queries: lock, existing entries, [one update of upgraded/restored entries], insert, ledger.
     """
     organisation_id = getattr(organisation, "pk", organisation)
     _lock_suppressions(organisation_id)
     by_key: dict[str, AddressToSuppress] = {}
     for item in wanted:
-        by_key.setdefault(address_key(item.email), item)
+        key = address_key(item.email)
+        if key not in by_key or reason_rank(item.reason) > reason_rank(by_key[key].reason):
+            by_key[key] = item
     existing = {
         entry.address_key: entry
         for entry in Suppression.objects.filter(
             organisation_id=organisation_id, address_key__in=by_key
         )
     }
-    restored = [entry for entry in existing.values() if entry.email is None]
-    for entry in restored:
-        entry.email = by_key[entry.address_key].email
-    if restored:
-        Suppression.objects.bulk_update(restored, ["email"])
+    changes, updated = [], []
+    for key, entry in existing.items():
+        item = by_key[key]
+        restored = entry.email is None
+        if restored:
+            entry.email = item.email
+        if reason_rank(item.reason) > reason_rank(entry.reason):
+            changes.append(_suppression_change(item, key, entry.reason, item.reason))
+            entry.reason, entry.date_removed = item.reason, item.date_removed
+        elif not restored:
+            continue
+        updated.append(entry)
+    if updated:
+        Suppression.objects.bulk_update(updated, ["email", "reason", "date_removed"])
     now = timezone.now()
     created = [
         Suppression(
@@ -112,22 +122,29 @@ def _suppress(
         if key not in existing
     ]
     _insert_suppressions(created)
-    record_changes(
-        organisation=organisation_id,
-        changes=[
-            Change(
-                SUPPRESSION,
-                "",
-                None,
-                entry.reason,
-                customer_id=by_key[entry.address_key].customer_id,
-                subject_key="" if by_key[entry.address_key].customer_id else entry.address_key,
-            )
-            for entry in created
-        ],
-        provenance=provenance,
+    changes += [
+        _suppression_change(by_key[entry.address_key], entry.address_key, None, entry.reason)
+        for entry in created
+    ]
+    record_changes(organisation=organisation_id, changes=changes, provenance=provenance)
+    return existing, created, len(updated)
+
+
+def reason_rank(reason: str) -> int:
+    """How strong a suppression reason is (rule R7): the mailbox or its owner refusing mail
+    (HardBounced, IspComplained) outranks an unsubscribe or a bulk suppression."""
+    return 2 if reason in Suppression.DELIVERY_REASONS else 1
+
+
+def _suppression_change(item: AddressToSuppress, key: str, old, new) -> Change:
+    return Change(
+        SUPPRESSION,
+        "",
+        old,
+        new,
+        customer_id=item.customer_id,
+        subject_key="" if item.customer_id else key,
     )
-    return existing, created, len(restored)
 
 
 def _insert_suppressions(entries: list[Suppression]) -> None:
@@ -189,7 +206,7 @@ def address_unsubscribe(
 ) -> tuple[Suppression, Customer | None]:
     """Suppress an address with reason Unsubscribed, known as a customer or not (seed 002).
 
-    An address already on the list stays as it is (its first reason wins).
+    An address already on the list stays as it is (Unsubscribed never replaces a reason, R7).
     """
     email = normalise_email(email)
     customer = selectors.customers_by_email_key(organisation=organisation, email_keys=[email]).get(
@@ -231,9 +248,7 @@ def contacts_suppress(
     """
     ids = {ref.id for ref in refs if ref.id is not None}
     email_keys = {normalise_email(ref.email) for ref in refs if ref.email is not None}
-    found = Customer.objects.for_organisation(organisation).filter(
-        erased_at__isnull=True, email_key__isnull=False
-    )
+    found = Customer.objects.for_organisation(organisation).live().filter(email_key__isnull=False)
     by_id, by_key = {}, {}
     # Plain tuples: building 10,000 model instances would cost more than the query.
     for pk, email_key in found.filter(Q(pk__in=ids) | Q(email_key__in=email_keys)).values_list(
@@ -264,7 +279,8 @@ def suppressions_add(
 ) -> tuple[int, int, int]:
     """Add addresses with their own reasons and dates (import, admin, demo).
 
-    Returns (created, updated, unchanged); "updated" is an erased entry whose address came back.
+    Returns (created, updated, unchanged); "updated" is an entry whose reason a stronger one
+    replaced (R7) or an erased entry whose address came back.
     """
     customers = selectors.customers_by_email_key(
         organisation=organisation, email_keys=[entry.email for entry in entries]
@@ -285,17 +301,61 @@ def suppressions_add(
     return len(created), restored, len(entries) - len(created) - restored
 
 
+# Delivery events ------------------------------------------------------------------------------
+# The events that put an address on the suppression list, and as what.
+SUPPRESSING_EVENTS = {
+    "bounce": Reason.HARD_BOUNCED,
+    "hard_bounce": Reason.HARD_BOUNCED,
+    "spamreport": Reason.ISP_COMPLAINED,
+    "unsubscribe": Reason.UNSUBSCRIBED,
+}
+
+
+@dataclass(frozen=True)
+class EmailEventsRecorded:
+    logged: int
+    suppressed: int
+    duplicates: int
+    unknown_addresses: int
+
+
+@transaction.atomic
+def email_events_record(
+    *, organisation, events: list[DeliveryEvent], provenance: Provenance
+) -> EmailEventsRecorded:
+    """Delivery events of a sending provider: email logs, and suppression where they say so.
+
+    Each event becomes an email log of the customer with its address (emaillogs); a replay
+    (same message id and event) writes nothing. Hard bounces, complaints and unsubscribes of
+    events seen for the first time suppress their address through suppressions_add, the one
+    writer of the list, with or without a customer. Set-based: a fixed number of queries.
+    """
+    logged = delivery_events_log(organisation=organisation, events=events)
+    entries = [
+        AddressToSuppress(
+            email=event.email, reason=SUPPRESSING_EVENTS[event.event], date_removed=event.created
+        )
+        for event in logged.fresh
+        if event.event in SUPPRESSING_EVENTS
+    ]
+    # One entry per address reaches the list: give it the batch's delivery reason when there is
+    # one (a bounce outranks an unsubscribe, R7); the list itself weighs it against what it has.
+    entries.sort(key=lambda entry: entry.reason not in Suppression.DELIVERY_REASONS)
+    suppressed = 0
+    if entries:
+        created, updated, _ = suppressions_add(
+            organisation=organisation, entries=entries, provenance=provenance
+        )
+        suppressed = created + updated
+    return EmailEventsRecorded(
+        logged=logged.logged,
+        suppressed=suppressed,
+        duplicates=logged.duplicates,
+        unknown_addresses=logged.unknown_addresses,
+    )
+
+
 # Resubscribe -----------------------------------------------------------------------------------
-def _apply_data_fields(customer: Customer, data_fields: dict | None) -> None:
-    """dataFields of a resubscribe request: merged into the customer's (not consent state)."""
-    if not data_fields:
-        return
-    merged = {**customer.data_fields, **data_fields}
-    if merged != customer.data_fields:
-        customer.data_fields = merged
-        customer.save(update_fields=["data_fields", "updated_at"])
-
-
 def _locked_suppression(organisation_id: int, email_key: str) -> Suppression | None:
     return _locked_suppression_by_key(organisation_id, address_key(email_key))
 
@@ -384,9 +444,13 @@ def contact_resubscribe_request(
     suppressed gets its dataFields and no email. Unknown contact: Http404.
     """
     customer = selectors.contact_by_email_or_404(organisation=organisation, email=email)
+    # Lock order (customers.locking): the customer, then the suppression list.
+    customer = locking.lock_live_customer(customer)
     suppression = _locked_suppression(customer.organisation_id, customer.email_key)
     if suppression is None:
-        _apply_data_fields(customer, data_fields)
+        customer_merge_data_fields(
+            customer=customer, data_fields=data_fields or {}, provenance=provenance
+        )
         return customer, False
     challenge = ResubscribeChallenge.objects.create(
         organisation_id=customer.organisation_id,
@@ -412,13 +476,17 @@ def contact_resubscribe_without_challenge(
     those come back only through a confirmed challenge.
     """
     customer = selectors.contact_by_email_or_404(organisation=organisation, email=email)
+    # Lock order (customers.locking): the customer, then the suppression list.
+    customer = locking.lock_live_customer(customer)
     suppression = _locked_suppression(customer.organisation_id, customer.email_key)
     if suppression is not None and suppression.reason in Suppression.DELIVERY_REASONS:
         raise ResubscribeRefused(
             f"The address is suppressed as {suppression.reason}; it can only be resubscribed "
             "when its owner confirms a challenge (POST /v2/contacts/resubscribe)."
         )
-    _apply_data_fields(customer, data_fields)
+    customer_merge_data_fields(
+        customer=customer, data_fields=data_fields or {}, provenance=provenance
+    )
     if suppression is not None:
         _unsuppress(suppression=suppression, customer_id=customer.pk, provenance=provenance)
     return customer
@@ -430,6 +498,15 @@ def challenge_confirm(*, challenge_id, provenance: Provenance) -> ResubscribeCha
 
     Raises ChallengeGone (changing nothing) when the link was used already or has expired.
     """
+    challenge = ResubscribeChallenge.objects.filter(pk=challenge_id).first()
+    if challenge is None:
+        raise ChallengeNotFound()
+    # Lock order (customers.locking): the customer, then what is theirs. Erasure deletes the
+    # challenges of the customer it erases: a confirmation that waited for it finds none.
+    try:
+        locking.lock_live_customer(challenge.customer_id)
+    except locking.CustomerErased as exc:
+        raise ChallengeNotFound() from exc
     challenge = (
         ResubscribeChallenge.objects.select_for_update()
         .select_related("customer")
@@ -445,7 +522,9 @@ def challenge_confirm(*, challenge_id, provenance: Provenance) -> ResubscribeCha
     suppression = _locked_suppression(challenge.organisation_id, challenge.email)
     if suppression is not None:
         _unsuppress(suppression=suppression, customer_id=customer.pk, provenance=provenance)
-    _apply_data_fields(customer, challenge.data_fields)
+    customer_merge_data_fields(
+        customer=customer, data_fields=challenge.data_fields or {}, provenance=provenance
+    )
     challenge.confirmed_at = timezone.now()
     challenge.save(update_fields=["confirmed_at"])
     return challenge
@@ -493,9 +572,11 @@ def channel_subscriptions_set(
     """Set OPT_IN/OPT_OUT per channel ("email" → LOYALTY, "sms" → default), all or nothing.
 
     The customer row is locked first, so concurrent requests for one customer apply in turn and
-    each ledger event has the right old value. Unchanged channels write nothing.
+    each ledger event has the right old value. Unchanged channels write nothing. An erased
+    customer (also by a concurrent erasure) is CustomerErased, a 404.
     """
-    list(Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk"))
+    if not locking.lock_customers([customer.pk]):
+        raise locking.CustomerErased("No customer matches the given query.")
     current = {
         (row.channel, row.programme): row.status
         for row in ChannelSubscription.objects.filter(customer_id=customer.pk)

@@ -1,10 +1,17 @@
 from django.urls import path
 
 from . import pages
-from .api import loyalty, v2
+from .api import email_events, loyalty, v2
 
-# The service's own API (mounted under /consent/v1/): nothing of this app yet.
-consent_v1_urlpatterns: list = []
+# The service's own API (DESIGN §5c), mounted under /consent/v1/.
+consent_v1_urlpatterns = [
+    path("email-events", email_events.EmailEventsView.as_view(), name="service-email-events"),
+    path(
+        "email-events/sendgrid",
+        email_events.SendGridEventsView.as_view(),
+        name="service-email-events-sendgrid",
+    ),
+]
 
 # Vendor dialect routes and hosted pages, mounted at the site root at their documented paths.
 dialect_urlpatterns = [

@@ -8,7 +8,7 @@ import yaml
 from django.core.management import call_command
 
 from customers.api.dialects import CUSTOMERS, LOYALTY, MARKETING_PREFERENCES, OPTOUT, SERVICE, V2
-from customers.schema import routes
+from customers.schema import SECOND_MOUNTS, routes
 
 # Operations that only read although they are called with POST (reads_only views): no 403.
 READS_WITH_POST: set[str] = set()
@@ -105,7 +105,7 @@ def test_each_operation_has_one_tag_naming_its_dialect_or_kind(schema):
     tags = {
         dialect.tag for dialect in (SERVICE, CUSTOMERS, MARKETING_PREFERENCES, LOYALTY, V2, OPTOUT)
     }
-    tags |= {"Health", "Hosted pages"}
+    tags |= {"Health", "Hosted pages"} | {tag for _, _, tag in SECOND_MOUNTS}
     for path, method, operation in operations_of(schema):
         assert len(operation["tags"]) == 1 and operation["tags"][0] in tags, f"{method} {path}"
 
@@ -209,3 +209,32 @@ def test_examples_match_their_schemas(schema):
             for media in content.values():
                 for name, example in media.get("examples", {}).items():
                     validate(example["value"], media["schema"], f"{method} {path} {where} {name}")
+
+
+def test_the_vendor_clients_routes_are_in_the_schema_with_distinct_operations(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths = schema["paths"]
+    expected = {
+        "/api/v1/customers": ["post"],
+        "/api/v1/customers/{email}": ["get", "delete"],
+        "/api/v1/customers/{email}/logs": ["get"],
+        "/api/v1/logs/{log_id}": ["get"],
+        "/logs/{log_id}": ["get"],
+        "/v2/contact/{contactIdentifier}/preferences": ["get", "put"],
+        "/v2/contacts": ["post"],
+        "/v2/contacts/{contactIdentifier}": ["get"],
+        "/v2/contacts/{contactIdentifier}/with-consent": ["get"],
+        "/v2/contacts/with-consent-and-preferences": ["post"],
+        "/v2/contacts/{contactIdentifier}/with-consent-and-preferences": ["put"],
+    }
+    for path, methods in expected.items():
+        assert set(methods) <= set(paths[path]), path
+    assert paths["/api/v1/logs/{log_id}"]["get"]["operationId"] == "sendwithus_log_get"
+    assert paths["/logs/{log_id}"]["get"]["operationId"] == "log_get"
+    operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+    assert schema["components"]["securitySchemes"]["apiKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-SWU-API-KEY",
+    }

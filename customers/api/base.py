@@ -6,8 +6,10 @@ from django.conf import settings
 from rest_framework.views import APIView
 
 from ..ledger import Provenance, Source
+from ..middleware import CHUNKED_BODY_READ
 from ..permissions import membership_of
-from .dialects import SERVICE, Dialect, PayloadTooLarge
+from .dialects import SERVICE, Dialect, LengthRequired, PayloadTooLarge
+from .guard import check_parameters
 
 
 class OrganisationScopedView(APIView):
@@ -23,15 +25,32 @@ class OrganisationScopedView(APIView):
     def get_exception_handler(self):
         return self.dialect.handle_exception
 
+    def get_parsers(self):
+        if self.dialect.parser_classes is None:
+            return super().get_parsers()
+        return [parser() for parser in self.dialect.parser_classes]
+
+    def get_content_negotiator(self):
+        if not getattr(self, "_negotiator", None):
+            self._negotiator = self.dialect.content_negotiation_class()
+        return self._negotiator
+
     def initial(self, request, *args, **kwargs):
         # DRF's JSON parser reads the stream itself, past Django's body size check: refuse early.
+        # (customers.parsers enforces the same limit while reading, whatever the header says.)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise PayloadTooLarge()
+        if not length and _is_chunked(request) and not request.META.get(CHUNKED_BODY_READ):
+            # customers.middleware.ChunkedBodyMiddleware reads chunked bodies when the server
+            # says they are terminated; when it could not, the body would read as empty.
+            raise LengthRequired()
         super().initial(request, *args, **kwargs)
+        # After authentication, so callers without credentials still get their 401.
+        check_parameters(request, kwargs)
 
     @cached_property
     def organisation(self):
@@ -39,3 +58,7 @@ class OrganisationScopedView(APIView):
 
     def provenance(self, detail: str | None = None) -> Provenance:
         return Provenance.from_request(self.request, source=Source.API, detail=detail)
+
+
+def _is_chunked(request) -> bool:
+    return "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()

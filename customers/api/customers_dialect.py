@@ -6,14 +6,20 @@ The logs route of the same seed lives in emaillogs.api.customers_logs.
 """
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from .. import selectors, services
+from ..normalisation import InvalidEmail, clean_email
 from .base import OrganisationScopedView
 from .dialects import CUSTOMERS, DialectError
-from .fields import EmailCharField, StrictSerializer
+from .fields import EmailAddressField, JsonObjectField, StrictSerializer
 
 OK = {"success": True, "status": "OK"}
 
@@ -33,8 +39,8 @@ CustomersOkResponse = inline_serializer(
 def email_from_path(email: str) -> str:
     """The path's email, or the dialect's 400 when it is not an email address at all."""
     try:
-        return services.clean_email(email)
-    except services.InvalidCustomerInput as exc:
+        return clean_email(email)
+    except InvalidEmail as exc:
         raise DialectError(f"email: {exc}", status=400) from exc
 
 
@@ -44,7 +50,7 @@ def unix_seconds(moment) -> int:
 
 class CustomersCustomerSerializer(serializers.Serializer):
     object = serializers.SerializerMethodField()
-    email = serializers.EmailField()
+    email = EmailAddressField()
     created = serializers.SerializerMethodField(help_text="Unix seconds")
     locale = serializers.CharField()
 
@@ -61,10 +67,32 @@ class CustomersCustomerResponse(serializers.Serializer):
     customer = CustomersCustomerSerializer()
 
 
+MAX_DATA_FIELDS = 200
+MAX_DATA_KEY_LENGTH = 100
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 class CustomersCustomerRequest(StrictSerializer):
     reject_unknown_fields = True
 
-    email = EmailCharField(max_length=254, help_text="Email (key) of the customer")
+    data = JsonObjectField(
+        required=False,
+        help_text=(
+            "Merged into the customer's data fields: given keys are set, others stay "
+            f"(at most {MAX_DATA_FIELDS} keys of up to {MAX_DATA_KEY_LENGTH} characters)"
+        ),
+    )
+
+    email = EmailAddressField(help_text="Email (key) of the customer")
     locale = serializers.RegexField(
         services.LOCALE_RE.pattern,
         max_length=35,
@@ -73,11 +101,17 @@ class CustomersCustomerRequest(StrictSerializer):
         error_messages={"invalid": "Enter a BCP 47 language tag such as en, en-US or de-DE."},
     )
 
-    def validate_email(self, value):
-        try:
-            return services.clean_email(value)
-        except services.InvalidCustomerInput as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+    def validate_data(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
+        if len(value) > MAX_DATA_FIELDS:
+            raise serializers.ValidationError(f"At most {MAX_DATA_FIELDS} keys.")
+        if any(len(key) > MAX_DATA_KEY_LENGTH for key in value):
+            raise serializers.ValidationError(f"Keys are at most {MAX_DATA_KEY_LENGTH} characters.")
+        if _has_nul(value):
+            # PostgreSQL cannot store NUL in JSON text.
+            raise serializers.ValidationError("Must not contain NUL characters.")
+        return value
 
     def validate_locale(self, value):
         try:
@@ -94,14 +128,25 @@ class CustomersCreateView(OrganisationScopedView):
         description="Create or update a customer; the email is the key (any case).",
         request=CustomersCustomerRequest,
         responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403)},
+        examples=[
+            OpenApiExample(
+                "Create or update",
+                value={"email": "matt@example.com", "locale": "de-DE", "data": {"plan": "gold"}},
+                request_only=True,
+            ),
+            OpenApiExample("Done", value=OK, response_only=True),
+        ],
     )
     def post(self, request):
         serializer = CustomersCustomerRequest(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         services.customer_create_or_update(
             organisation=self.organisation,
             provenance=self.provenance(),
-            **serializer.validated_data,
+            email=data["email"],
+            locale=data.get("locale"),
+            data_fields=data.get("data"),
         )
         return Response(OK)
 

@@ -13,9 +13,17 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from ..parsers import CaseInsensitiveJSONParser
+from .negotiation import JSONWhateverTheHeaders
 
 logger = logging.getLogger("consent.errors")
 
@@ -28,11 +36,18 @@ _CODES = {
     406: "NOT_ACCEPTABLE",
     409: "CONFLICT",
     410: "GONE",
+    411: "LENGTH_REQUIRED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_FAILED",
     429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
 }
+
+# Errors of the database connection (refused, dropped, timed out, server shutting down): the
+# request could not be served now, and may be retried.
+DATABASE_UNAVAILABLE_ERRORS = (OperationalError, InterfaceError)
 
 
 class DialectError(exceptions.APIException):
@@ -48,6 +63,35 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = 413
     default_detail = "The request body is too large."
     default_code = "payload_too_large"
+
+
+class LengthRequired(exceptions.APIException):
+    status_code = 411
+    default_detail = "A request body needs a Content-Length header."
+    default_code = "length_required"
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database cannot be reached: 503 with Retry-After (DRF sends `wait` as the header)."""
+
+    status_code = 503
+    default_detail = "The service is temporarily unavailable; retry shortly."
+    default_code = "service_unavailable"
+
+    def __init__(self):
+        super().__init__()
+        self.wait = settings.DATABASE_UNAVAILABLE_RETRY_AFTER
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether `exc`, or one it was raised from or during, is a database connection error."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @dataclass
@@ -86,9 +130,20 @@ class Dialect:
     tag = "Consent service (/consent/v1/)"
     # Status for invalid input; the marketing preferences dialect answers 422.
     validation_status = 400
+    # How request and answer formats are chosen from Content-Type and Accept.
+    content_negotiation_class = DefaultContentNegotiation
+    # Request body parsers; None means the project's default (strict JSON).
+    parser_classes = None
 
     def handle_exception(self, exc, context):
         """A DRF exception handler for views of this dialect."""
+        if is_database_unavailable(exc):
+            logger.warning("database unavailable: %s", exc)
+            exc = DatabaseUnavailable()
+        elif isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge()
+        elif isinstance(exc, SuspiciousOperation):  # too many query fields, say
+            exc = exceptions.ParseError(str(exc))
         response = drf_exception_handler(exc, context)
         if response is None:
             return None  # not an API error: let it be a 500 and be seen
@@ -96,6 +151,13 @@ class Dialect:
         response.status_code = info.status
         response.data = self.body(info)
         return response
+
+    def error_response(self, status: int, message: str, headers=None) -> JsonResponse:
+        """This dialect's error as a plain Django response, for errors raised outside a view."""
+        info = ErrorInfo(
+            status=status, code=_CODES.get(status, "ERROR"), message=message, field_errors=[]
+        )
+        return JsonResponse(self.body(info), status=status, headers=headers)
 
     def describe(self, exc, status: int) -> ErrorInfo:
         field_errors = []
@@ -162,11 +224,12 @@ def _describe_status(status: int) -> str:
         404: "Not found in the caller's organisation",
         405: "Method not allowed",
         410: "Gone",
-        413: "The request body is too large",
+        411: "A body was sent without Content-Length and could not be read",
+        413: "The body is too large, too deeply nested or has too many items",
         415: "The request body is not JSON",
         422: "Invalid input",
         429: "Rate limit exceeded",
-        503: "The service is temporarily unavailable (database down)",
+        503: "The database is unavailable; retry after Retry-After seconds",
     }.get(status, "Error")
 
 
@@ -175,6 +238,8 @@ class CustomersDialect(Dialect):
 
     name = "customers"
     tag = "Customers and email logs"
+    # Its clients label JSON text/plain and ask for text/plain: JSON both ways regardless.
+    content_negotiation_class = JSONWhateverTheHeaders
 
     def body(self, info):
         return {"success": False, "status": info.message}
@@ -232,13 +297,33 @@ class LoyaltyDialect(Dialect):
 
 
 class V2Dialect(Dialect):
-    """Seed 002: `{"message": …, "errorCode": …}`."""
+    """Seed 002: `{"message": "… ERROR_CODE", "errorCode": "ERROR_CODE"}`.
+
+    The vendor's clients find an error by its top-level `message` and map the `ERROR_…` code at
+    its end to an exception, so every message ends with its code, as the vendor writes them:
+    `{"message": "Contact not found. ERROR_CONTACT_NOT_FOUND", "errorCode": …}`.
+    """
 
     name = "v2"
     tag = "Preferences and subscriptions v2"
+    # Request keys bind whatever their case: older clients send PascalCase.
+    parser_classes = (CaseInsensitiveJSONParser,)
+
+    # Our generic codes as the vendor names them, where it has a name (its clients map a code to
+    # an exception class); the others become ERROR_<code>.
+    VENDOR_CODES = {
+        "INVALID_REQUEST": "ERROR_PARAMETER_INVALID",
+        "UNAUTHORIZED": "ERROR_INVALID_LOGIN",
+        "FORBIDDEN": "ERROR_CANNOT_PERFORM_OPERATION_ON_ACCOUNT",
+        "UNSUPPORTED_MEDIA_TYPE": "ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED",
+        "RATE_LIMITED": "ERROR_APIUSAGE_EXCEEDED",
+    }
 
     def body(self, info):
-        return {"message": info.message, "errorCode": info.code}
+        code = self.VENDOR_CODES.get(info.code, info.code)
+        code = code if code.startswith("ERROR_") else f"ERROR_{code}"
+        message = info.message if info.message.endswith(code) else f"{info.message} {code}"
+        return {"message": message, "errorCode": code}
 
     def error_serializer(self):
         return inline_serializer(
@@ -294,3 +379,27 @@ MARKETING_PREFERENCES = MarketingPreferencesDialect()
 LOYALTY = LoyaltyDialect()
 V2 = V2Dialect()
 OPTOUT = OptOutDialect()
+
+
+def dialect_of_path(path: str) -> Dialect | None:
+    """The dialect of the API route serving `path`, or None for pages, the admin and the rest.
+
+    Unknown paths under an API's prefix speak that API's dialect.
+    """
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(path)
+    except Resolver404:
+        match = None
+    view_class = getattr(getattr(match, "func", None), "view_class", None)
+    dialect = getattr(view_class, "dialect", None)
+    if isinstance(dialect, Dialect):
+        return dialect
+    for prefix, by_prefix in _DIALECT_PREFIXES:
+        if path.startswith(prefix):
+            return by_prefix
+    return None
+
+
+_DIALECT_PREFIXES = [("/consent/v1/", SERVICE), ("/v2/", V2)]

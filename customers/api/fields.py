@@ -4,14 +4,14 @@ DRF is lenient by default: a BooleanField takes `0` or `"yes"`, an IntegerField 
 CharField `5`, a UUIDField `{…}` or 32 bare hex digits, and an empty query parameter (`?select=`)
 counts as absent. The schema promises JSON types and canonical spellings, so request serializers
 derive from `StrictSerializer` (JSON bodies) or `StrictQuerySerializer` (query strings), and
-UUIDs are read with `StrictUUIDField`.
+UUIDs are read with `StrictUUIDField`. Email addresses, in every dialect, are read with
+`EmailAddressField` (the project's one syntax).
 """
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..normalisation import is_canonical_uuid
+from ..normalisation import EMAIL_MAX_LENGTH, InvalidEmail, clean_email, is_canonical_uuid
 
 
 class StrictUUIDField(serializers.UUIDField):
@@ -23,9 +23,28 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field(OpenApiTypes.EMAIL)
-class EmailCharField(serializers.CharField):
-    """An email address checked by the view's own validator (the schema says `format: email`)."""
+@extend_schema_field({"type": "string", "format": "idn-email", "maxLength": EMAIL_MAX_LENGTH})
+class EmailAddressField(serializers.CharField):
+    """An email address in the project's one syntax (customers.normalisation.clean_email):
+    international local parts and domains accepted, "/" refused, at most 254 characters."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", EMAIL_MAX_LENGTH)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Enter a valid email address.")
+        return super().to_internal_value(data)
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)  # required, blank, null and length first
+        if value is None:
+            return value
+        try:
+            return clean_email(value)
+        except InvalidEmail as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 _JSON_VALUE_REF = {"$ref": "#/components/schemas/JsonValue"}

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from ..contact_status import statuses_of
-from .fields import JsonValueField
+from .fields import EmailAddressField, JsonValueField
 
 
 def v2_time(value: datetime) -> str:
@@ -58,7 +58,7 @@ V2ContactSerializer = inline_serializer(
     name="V2Contact",
     fields={
         "id": serializers.IntegerField(),
-        "email": serializers.EmailField(allow_null=True),
+        "email": EmailAddressField(allow_null=True),
         "optInType": serializers.CharField(),
         "emailType": serializers.CharField(),
         "dataFields": serializers.ListField(

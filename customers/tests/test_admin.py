@@ -181,6 +181,57 @@ def _inline_prefixes(response):
     return [formset.formset.prefix for formset in response.context["inline_admin_formsets"]]
 
 
+def test_the_admin_history_never_holds_the_customers_address(staff_client, organisation):
+    from django.contrib.admin.models import LogEntry
+
+    from customers import services
+    from customers.ledger import Provenance
+
+    customer = CustomerFactory(organisation=organisation, email="private.person@example.com")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = staff_client.get(url)
+    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    data.update({"locale": "de-DE", "data_fields": "{}", "initial-data_fields": "{}"})
+    for prefix in _inline_prefixes(page):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    assert staff_client.post(url, data).status_code == 302
+    entry = LogEntry.objects.get()
+    assert entry.object_repr == f"customer #{customer.pk}"
+    assert "Locale" in entry.change_message
+    services.customer_erase(customer=customer, provenance=Provenance(source="system"))
+    for row in LogEntry.objects.values("object_repr", "change_message"):
+        assert "private" not in str(row)
+
+
+def test_the_admin_history_of_a_suppression_names_no_address(organisation):
+    from django.contrib.admin.models import LogEntry
+
+    client = logged_in(staff_user_of(organisation, "subscriptions"))
+    response = client.post(
+        reverse("admin:subscriptions_suppression_add"),
+        {"email": "private.person@example.com", "reason": "Unsubscribed", "date_removed": ""},
+    )
+    assert response.status_code == 302
+    assert "private" not in LogEntry.objects.get().object_repr
+
+
+def test_staff_see_only_their_own_organisation_in_the_organisation_list(
+    organisation, other_organisation
+):
+    client = logged_in(staff_user_of(organisation, "customers"))
+    response = client.get(reverse("admin:customers_organisation_changelist"))
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [organisation]
+
+
+def test_staff_open_their_own_organisation_but_not_another(organisation, other_organisation):
+    client = logged_in(staff_user_of(organisation, "customers"))
+    own = client.get(reverse("admin:customers_organisation_change", args=[organisation.pk]))
+    assert own.status_code == 200
+    other = client.get(reverse("admin:customers_organisation_change", args=[other_organisation.pk]))
+    assert other.status_code == 302  # "does not exist": back to the admin index
+
+
 def test_the_customer_page_shows_the_newest_ledger_events_and_links_the_rest(
     staff_client, organisation
 ):

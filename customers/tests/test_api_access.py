@@ -64,6 +64,35 @@ def test_it_answers_401_for_an_unknown_or_revoked_token(rw_user, customer):
     assert client.get(detail_url(customer)).status_code == 401
 
 
+def test_it_accepts_a_token_as_basic_user_name_with_an_empty_password(rw_user, customer):
+    _, key = services.api_token_issue(user=rw_user)
+    client = APIClient(HTTP_AUTHORIZATION=basic_auth_header(key, ""))
+    assert client.get(detail_url(customer)).status_code == 200
+
+
+def test_it_answers_401_for_an_unknown_token_as_basic_user_name(customer):
+    client = APIClient(HTTP_AUTHORIZATION=basic_auth_header("not-a-token", ""))
+    assert client.get(detail_url(customer)).status_code == 401
+
+
+def test_it_accepts_a_token_in_the_x_swu_api_key_header(rw_user, customer):
+    _, key = services.api_token_issue(user=rw_user)
+    client = APIClient(HTTP_X_SWU_API_KEY=key)
+    assert client.get(detail_url(customer)).status_code == 200
+
+
+@pytest.mark.parametrize("key", ["nope", "", "  ", "clé"])
+def test_it_answers_401_for_a_bad_x_swu_api_key(customer, key):
+    response = APIClient(HTTP_X_SWU_API_KEY=key).get(detail_url(customer))
+    assert response.status_code == 401
+
+
+def test_a_read_only_users_api_key_is_refused_a_write(ro_user, customer):
+    _, key = services.api_token_issue(user=ro_user)
+    response = APIClient(HTTP_X_SWU_API_KEY=key).delete(detail_url(customer))
+    assert response.status_code == 403
+
+
 def test_it_answers_403_to_a_read_only_user_on_a_write(ro_client, customer):
     response = ro_client.delete(detail_url(customer))
     assert response.status_code == 403

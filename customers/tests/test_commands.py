@@ -85,3 +85,18 @@ def test_seed_demo_rerun_leaves_one_valid_demo_token():
     url = f"/consent/v1/customers/{customer.uuid}"
     assert APIClient(HTTP_AUTHORIZATION=f"Bearer {old_key}").get(url).status_code == 401
     assert APIClient(HTTP_AUTHORIZATION=f"Bearer {new_key}").get(url).status_code == 200
+
+
+def test_seed_demo_prints_a_decision_curl_line_that_works():
+    import json
+    import shlex
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    line = next(line for line in out.getvalue().splitlines() if "/consent/v1/decisions" in line)
+    words = shlex.split(line.split("curl", 1)[1])
+    body = json.loads(words[words.index("-d") + 1])
+    client = APIClient(HTTP_AUTHORIZATION=basic_auth_header("demo-readonly", "demo-password-1"))
+    response = client.post("/consent/v1/decisions", body, format="json")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 2

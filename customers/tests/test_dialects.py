@@ -84,8 +84,41 @@ def test_loyalty_dialect(rw_client):
     }
 
 
-def test_v2_dialect(rw_client):
-    assert rw_client.get("/v2").json() == {"message": "No such thing.", "errorCode": "NOT_FOUND"}
+def test_v2_dialect_ends_every_message_with_its_error_code(rw_client):
+    assert rw_client.get("/v2").json() == {
+        "message": "No such thing. ERROR_NOT_FOUND",
+        "errorCode": "ERROR_NOT_FOUND",
+    }
+    assert rw_client.put("/v2", {}, format="json").json() == {
+        "message": "Either Email or SMS Preference is required. ERROR_PARAMETER_INVALID",
+        "errorCode": "ERROR_PARAMETER_INVALID",
+    }
+
+
+@pytest.mark.parametrize(
+    "method, headers, status, code",
+    [
+        ("get", {}, 401, "ERROR_INVALID_LOGIN"),
+        ("patch", {"HTTP_AUTHORIZATION": "auth"}, 405, "ERROR_METHOD_NOT_ALLOWED"),
+        (
+            "post",
+            {"HTTP_AUTHORIZATION": "auth", "CONTENT_TYPE": "text/csv"},
+            415,
+            "ERROR_CONTENT_TYPE_IS_NOT_SUPPORTED",
+        ),
+    ],
+)
+def test_v2_dialect_words_drfs_own_errors_with_a_trailing_code(
+    rw_client, anon_client, rw_user, method, headers, status, code
+):
+    client = rw_client if headers.pop("HTTP_AUTHORIZATION", None) else anon_client
+    response = client.generic(method.upper(), "/v2", b"a,b", **headers)
+    body = response.json()
+    assert response.status_code == status
+    assert body["errorCode"].startswith("ERROR_")
+    assert body["message"].endswith(" " + body["errorCode"])
+    if code:
+        assert body["errorCode"] == code
 
 
 def test_optout_dialect_gives_every_error_a_unique_uid(rw_client, caplog):
@@ -102,7 +135,7 @@ def test_optout_dialect_gives_every_error_a_unique_uid(rw_client, caplog):
 def test_malformed_json_is_the_dialects_400(rw_client):
     response = rw_client.generic("POST", "/v2", "{nope", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["errorCode"] == "INVALID_REQUEST"
+    assert response.json()["errorCode"] == "ERROR_PARAMETER_INVALID"
 
 
 def test_an_unauthenticated_call_keeps_its_401_and_header(anon_client):

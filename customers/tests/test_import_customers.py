@@ -222,3 +222,11 @@ def test_on_postgresql_a_batch_is_copied_and_upserted_in_constant_queries(
     # 10-11 release the savepoints.
     with django_assert_max_num_queries(11):
         assert "created 3000" in run(path, "--batch-size", "3000")
+
+
+def test_imported_customers_get_time_ordered_uuids_kept_on_a_rerun(good_file, organisation):
+    run(good_file)
+    first = list(customers(organisation).values_list("uuid", flat=True))
+    assert {value.version for value in first} == {7}
+    run(good_file)
+    assert list(customers(organisation).values_list("uuid", flat=True)) == first

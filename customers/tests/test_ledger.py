@@ -1,10 +1,20 @@
 """The consent ledger: one writer, no-op changes dropped, rows never changed (rule R4)."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from customers.ledger import Change, Provenance, record_change, record_changes, redact_events_of
+from customers.ledger import (
+    Change,
+    Provenance,
+    record_change,
+    record_changes,
+    record_changes_from_sql,
+    redact_events_of,
+)
 from customers.models import ConsentEvent, LedgerIsAppendOnly
 from customers.tests.factories import ConsentEventFactory, CustomerFactory
 
@@ -131,3 +141,68 @@ def test_many_changes_are_recorded_in_one_insert(organisation, django_assert_num
         )
         assert (row.customer_id, row.subject_key) == (change.customer_id, change.subject_key)
         assert (row.actor, row.ip_address, row.request_id) == ("rw", "198.51.100.7", "r1")
+
+
+@pytest.mark.postgres_only
+def test_a_sql_source_appends_its_effective_changes_in_the_same_statement(organisation):
+    customer = CustomerFactory(organisation=organisation)
+    with transaction.atomic():
+        rows = record_changes_from_sql(
+            organisation=organisation,
+            provenance=PROVENANCE,
+            ctes="src AS (SELECT %(customer)s::bigint AS id)",
+            changes=(
+                "SELECT id, '', 'preference.opt_in', '1', 'false'::jsonb, 'true'::jsonb FROM src "
+                "UNION ALL SELECT id, '', 'preference.opt_in', '2', 'true'::jsonb, 'true'::jsonb "
+                "FROM src"
+            ),
+            result="SELECT count(*) FROM src",
+            params={"customer": customer.pk},
+        )
+    assert rows == [(1,)]
+    event = ConsentEvent.objects.get()
+    assert (event.customer_id, event.target, event.old_value, event.new_value) == (
+        customer.pk,
+        "1",
+        False,
+        True,
+    )
+    assert (event.actor, event.request_id, event.ip_address) == ("rw", "r1", "198.51.100.7")
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_sql_source_is_refused_outside_a_transaction(organisation):
+    with pytest.raises(RuntimeError):
+        record_changes_from_sql(
+            organisation=organisation,
+            provenance=PROVENANCE,
+            ctes="src AS (SELECT 1 AS id)",
+            changes="SELECT NULL::bigint, 'k', 'x', '', NULL::jsonb, 'true'::jsonb",
+            result="SELECT 1",
+            params={},
+        )
+    assert not ConsentEvent.objects.exists()
+
+
+# Ways to write the ledger's table other than through customers/ledger.py.
+_LEDGER_WRITES = re.compile(
+    r"\bcustomers_consentevent\b|(?<!class )ConsentEvent\(|ConsentEvent\.objects\."
+    r"(create|bulk_create|get_or_create|update_or_create|update|delete|raw)\b"
+)
+
+
+def test_nothing_but_the_ledger_module_writes_the_ledger_table():
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        parts = relative.parts
+        if parts[0].startswith(".") or parts[0] in {"bench", "docs"}:
+            continue
+        if "migrations" in parts or "tests" in parts or relative == Path("customers/ledger.py"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _LEDGER_WRITES.search(line):
+                offenders.append(f"{relative}:{number}: {line.strip()}")
+    assert offenders == []

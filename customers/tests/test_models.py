@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -61,3 +63,17 @@ def test_address_keys_are_stable_and_keyed(settings):
     assert "jo@example.com" not in first
     settings.ADDRESS_HASH_KEY = "another key"
     assert address_key("jo@example.com") != first
+
+
+def test_new_customers_get_time_ordered_uuids(organisation):
+    first, second = (CustomerFactory(organisation=organisation) for _ in range(2))
+    assert (first.uuid.version, second.uuid.version) == (7, 7)
+    assert first.uuid.variant == uuid.RFC_4122
+    # The first 48 bits are Unix milliseconds: later customers never sort before earlier ones.
+    assert first.uuid.int >> 80 <= second.uuid.int >> 80
+
+
+def test_a_version_4_uuid_stays_valid(organisation):
+    customer = CustomerFactory(organisation=organisation, uuid=uuid.uuid4())
+    customer.refresh_from_db()
+    assert customer.uuid.version == 4

@@ -1,6 +1,7 @@
-"""Seed 004 (DESIGN §4e): `GET /customers/{email}/logs?count=&created_lt=&created_gt=`."""
+"""Seed 004: `GET /customers/{email}/logs?count=&created_lt=&created_gt=`, and `GET /logs/{id}`
+(one log, which the Sendwithus clients read with get_log)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -82,3 +83,36 @@ class CustomersLogsView(OrganisationScopedView):
                 "logs": CustomersLogSerializer(logs, many=True).data,
             }
         )
+
+
+LOG_EXAMPLE = {
+    "object": "log",
+    "id": "log_asdf1234qwerty",
+    "created": 1234567890,
+    "recipient_name": "Matt",
+    "recipient_address": "matt@example.com",
+    "status": "opened",
+    "message": "SendGrid: Message has been opened",
+    "email_id": "tem_as8dfjha8dap",
+    "email_name": "Order Confirmation",
+    "email_version": "Version A",
+}
+
+
+class LogDetailView(OrganisationScopedView):
+    dialect = CUSTOMERS
+
+    @extend_schema(
+        operation_id="log_get",
+        tags=["Customers (seed 004)"],
+        description=(
+            "One email log by its id, in the shape of the items of the customer logs list. "
+            "A log of another organisation is a 404."
+        ),
+        parameters=[OpenApiParameter("log_id", str, OpenApiParameter.PATH, description="log_…")],
+        responses={200: CustomersLogSerializer, **CUSTOMERS.error_responses(401, 404)},
+        examples=[OpenApiExample("A log", value=LOG_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, log_id):
+        log = selectors.log_by_public_id_or_404(organisation=self.organisation, log_id=log_id)
+        return Response(CustomersLogSerializer(log).data)

@@ -152,3 +152,32 @@ def test_an_erased_customers_logs_are_not_found(rw_client, customer):
     EmailLogFactory(customer=customer)
     rw_client.delete("/customers/matt@example.com")
     assert rw_client.get("/customers/matt@example.com/logs").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("created_gt=253402300799", []),  # the documented maximum: nothing is after it
+        ("created_gt=253402300798", ["newest"]),
+        ("created_lt=253402300799", ["oldest"]),  # exclusive
+        ("created_lt=0", []),
+        ("created_gt=0", ["newest", "oldest"]),
+        ("created_lt=1&created_gt=0", []),
+    ],
+)
+def test_the_extreme_time_bounds_answer_200(rw_client, customer, query, expected):
+    EmailLogFactory(customer=customer, created=T0, public_id="oldest")
+    EmailLogFactory(
+        customer=customer,
+        created=datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        public_id="newest",
+    )
+    response = rw_client.get(f"/customers/matt@example.com/logs?{query}")
+    assert response.status_code == 200, response.content
+    assert ids(response) == expected
+
+
+def test_a_time_bound_past_year_9999_is_the_customers_400(rw_client, customer):
+    response = rw_client.get("/customers/matt@example.com/logs?created_gt=253402300800")
+    assert response.status_code == 400
+    assert response.json()["success"] is False

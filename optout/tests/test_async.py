@@ -7,6 +7,7 @@ import pytest
 from django.db import OperationalError
 
 from customers.models import ConsentEvent
+from customers.normalisation import address_key
 from optout import services, tasks
 from optout.models import CommunicationStatus, ProcessedMessage
 from optout.tests.test_optoutstatus import body, email, post, sms
@@ -122,3 +123,65 @@ def test_an_unreachable_broker_falls_back_to_applying_in_process(
     assert response.status_code == 200
     assert CommunicationStatus.objects.count() == 1
     assert ProcessedMessage.objects.get().state == "applied"
+
+
+def _queue_for(rw_client, department, customer, value_item):
+    with mock.patch.object(tasks.apply_queued_message, "delay"):
+        post(rw_client, department, body(value_item, processSynchronously=False))
+    return ProcessedMessage.objects.get()
+
+
+def _erase(customer):
+    from customers.ledger import Provenance
+    from customers.services import customer_erase
+
+    customer_erase(customer=customer, provenance=Provenance(source="system"))
+
+
+@pytest.mark.parametrize("linked", [True, False], ids=["by-customer-uuid", "by-address-only"])
+def test_erasure_redacts_a_queued_request_that_names_the_customer(rw_client, department, linked):
+    from customers.tests.factories import CustomerFactory
+
+    customer = CustomerFactory(organisation=department.organisation, phone="+12025550143")
+    extra = {"customerUUID": str(customer.uuid)} if linked else {}
+    message = _queue_for(rw_client, department, customer, sms("(202) 555-0143", False, **extra))
+    _erase(customer)
+    message.refresh_from_db()
+    text = str(message.payload)
+    assert "2025550143" not in text
+    assert message.payload["provenance"]["ip_address"] is None
+    # The opt-out is still applied, to the erased (hashed) address: never lost, never plaintext.
+    services.optout_queued_message_apply(processed_message_id=message.pk)
+    status = CommunicationStatus.objects.get()
+    assert status.communication_value.startswith("erased:")
+    assert status.ok_to_communicate is False
+    assert not CommunicationStatus.objects.filter(communication_value="+12025550143").exists()
+    event = ConsentEvent.objects.get(kind="optout.status")
+    assert event.subject_key == address_key("+12025550143")
+
+
+def test_the_worker_never_writes_plaintext_to_an_erased_customer(rw_client, department):
+    from customers.tests.factories import CustomerFactory
+
+    customer = CustomerFactory(organisation=department.organisation, phone="+12025550143")
+    item = sms("(202) 555-0143", False, customerUUID=str(customer.uuid))
+    message = _queue_for(rw_client, department, customer, item)
+    # Erased behind the erasure's back (a payload it could not redact): the worker still hashes.
+    customer.erased_at = customer.updated_at
+    customer.save(update_fields=["erased_at"])
+    services.optout_queued_message_apply(processed_message_id=message.pk)
+    status = CommunicationStatus.objects.get()
+    assert status.communication_value.startswith("erased:")
+    event = ConsentEvent.objects.get(kind="optout.status")
+    assert (event.ip_address, event.user_agent) == (None, "")
+
+
+def test_erasure_leaves_other_customers_queued_requests_alone(rw_client, department):
+    from customers.tests.factories import CustomerFactory
+
+    erased = CustomerFactory(organisation=department.organisation, phone="+12025550143")
+    message = _queue_for(rw_client, department, erased, sms("(202) 555-0199", False))
+    before = message.payload
+    _erase(erased)
+    message.refresh_from_db()
+    assert message.payload == before

@@ -100,7 +100,10 @@ class V2ContactPreferenceStateSerializer(StrictSerializer):
 
 
 class V2ContactPreferenceStateTreeSerializer(V2ContactPreferenceStateSerializer):
-    preferences = V2ContactPreferenceStateSerializer(many=True, required=False)
+    # DRF checks a list's max_length before it validates any item.
+    preferences = V2ContactPreferenceStateSerializer(
+        many=True, required=False, max_length=MAX_STATES
+    )
 
 
 # Responses ------------------------------------------------------------------------------------
@@ -172,6 +175,14 @@ class V2ContactOptInsSinceSerializer(serializers.Serializer):
 
 class V2MinContactQuerySerializer(StrictQuerySerializer):
     minContactID = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0)
+
+
+def _count_states(data) -> int:
+    """Items of a contact-preferences PUT body, nested ones included (0 if it is no list)."""
+    if not isinstance(data, list):
+        return 0
+    nested = (item.get("preferences") for item in data if isinstance(item, dict))
+    return len(data) + sum(len(items) for items in nested if isinstance(items, list))
 
 
 def render_preference(preference: Preference, *, preference_count=0, order_as_int=False) -> dict:
@@ -394,10 +405,15 @@ class V2ContactPreferencesView(V2View):
     )
     def put(self, request, contactIdentifier):
         customer = self.contact(contactIdentifier)
-        body = V2ContactPreferenceStateTreeSerializer(data=request.data, many=True)
+        # Counted before any item is validated, so the work is bounded whatever the body.
+        if _count_states(request.data) > MAX_STATES:
+            raise ValidationError(
+                {"non_field_errors": [f"At most {MAX_STATES} items, nested ones included."]}
+            )
+        body = V2ContactPreferenceStateTreeSerializer(
+            data=request.data, many=True, max_length=MAX_STATES
+        )
         body.is_valid(raise_exception=True)
-        if len(body.validated_data) > MAX_STATES:
-            raise ValidationError({"non_field_errors": [f"At most {MAX_STATES} items."]})
         try:
             states = selectors.contact_preference_states(
                 organisation=self.organisation, items=body.validated_data

@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import assert_nothing_changed
 from customers.tests.factories import CustomerFactory
 from preferences.models import PreferenceOptIn
 
@@ -159,7 +160,8 @@ ITEM_CALLS = [("get", 200), ("put", 200), ("delete", 204)]
 
 @pytest.mark.parametrize("method, _", ITEM_CALLS)
 def test_a_category_id_on_an_item_route_is_a_422(rw_client, customer, category, method, _):
-    response = getattr(rw_client, method)(url(customer, category))
+    with assert_nothing_changed():
+        response = getattr(rw_client, method)(url(customer, category))
     assert response.status_code == 422
     assert "marketingPreferenceId" in response.json()["errors"]
     assert not PreferenceOptIn.objects.exists()
@@ -181,7 +183,7 @@ def test_an_unknown_preference_is_a_404(rw_client, customer, method, _, preferen
 
 
 @pytest.mark.parametrize(
-    "customer_id", ["not-a-uuid", "12", "8f2f6fcf-24a8-4fe2-86a8-86caac45a6de"]
+    "customer_id", ["not-a-uuid", "12", "01b8d234-5efc-4f57-be1d-b20eb3f50ef7"]
 )
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_an_unknown_or_malformed_customer_is_a_404(rw_client, preference, customer_id, method):
@@ -200,3 +202,17 @@ def test_an_erased_customer_is_gone(rw_client, customer, preference):
     customer.erased_at = customer.created_at
     customer.save()
     assert rw_client.get(url(customer)).status_code == 404
+
+
+def test_opt_in_writes_in_constant_queries(
+    rw_client, customer, organisation, django_assert_num_queries
+):
+    rw_client.get(url(customer))  # warm the Basic auth cache
+    preference = PreferenceFactory(organisation=organisation)
+    # user with membership and organisation, customer, preference; in one transaction (here a
+    # savepoint and its release, as the test runs in a transaction): share-lock the preference,
+    # lock the customer, read the state, upsert, ledger; then the state for the answer
+    with django_assert_num_queries(11):
+        response = rw_client.put(url(customer, preference))
+    assert response.status_code == 200
+    assert len(opt_in_events()) == 1

@@ -57,8 +57,8 @@ def test_it_handles_many_customers_in_constant_queries(
     items = [
         OptInItem(customer_id=c.pk, preference_id=preference.pk, opted_in=True) for c in customers
     ]
-    # savepoint, lock customers, read states, upsert, ledger, release
-    with django_assert_num_queries(6, exact=False):
+    # savepoint, lock preferences, lock customers, read states, upsert, ledger, release
+    with django_assert_num_queries(7, exact=False):
         result = preference_opt_ins_apply(
             organisation=organisation, items=items, provenance=PROVENANCE
         )

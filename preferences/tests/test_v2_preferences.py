@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from conftest import assert_nothing_changed
 from customers.tests.factories import CustomerFactory
 from preferences.models import Preference, PreferenceOptIn
 
@@ -125,43 +126,58 @@ def test_create_bottom_places_last(rw_client, organisation):
     ],
 )
 def test_create_rejects_bad_input_with_a_400(rw_client, body):
-    response = rw_client.post("/v2/preferences", body, format="json")
+    with assert_nothing_changed():
+        response = rw_client.post("/v2/preferences", body, format="json")
     assert response.status_code == 400
     assert "message" in response.json()
     assert not Preference.objects.exists()
 
 
 def test_create_refuses_malformed_json(rw_client):
-    response = rw_client.post("/v2/preferences", "{nope", content_type="application/json")
+    with assert_nothing_changed():
+        response = rw_client.post("/v2/preferences", "{nope", content_type="application/json")
     assert response.status_code == 400
     assert not Preference.objects.exists()
 
 
 def test_create_refuses_a_category_inside_a_category(rw_client, category):
-    response = rw_client.post(
-        "/v2/preferences",
-        {"publicName": "x", "privateName": "x", "isPreference": False, "categoryId": category.pk},
-        format="json",
-    )
+    with assert_nothing_changed():
+        response = rw_client.post(
+            "/v2/preferences",
+            {
+                "publicName": "x",
+                "privateName": "x",
+                "isPreference": False,
+                "categoryId": category.pk,
+            },
+            format="json",
+        )
     assert response.status_code == 400
 
 
 def test_create_refuses_a_preference_as_category(rw_client, preference):
-    response = rw_client.post(
-        "/v2/preferences",
-        {"publicName": "x", "privateName": "x", "isPreference": True, "categoryId": preference.pk},
-        format="json",
-    )
+    with assert_nothing_changed():
+        response = rw_client.post(
+            "/v2/preferences",
+            {
+                "publicName": "x",
+                "privateName": "x",
+                "isPreference": True,
+                "categoryId": preference.pk,
+            },
+            format="json",
+        )
     assert response.status_code == 400
 
 
 def test_create_refuses_another_organisations_category(rw_client, other_organisation):
     theirs = CategoryFactory(organisation=other_organisation)
-    response = rw_client.post(
-        "/v2/preferences",
-        {"publicName": "x", "privateName": "x", "isPreference": True, "categoryId": theirs.pk},
-        format="json",
-    )
+    with assert_nothing_changed():
+        response = rw_client.post(
+            "/v2/preferences",
+            {"publicName": "x", "privateName": "x", "isPreference": True, "categoryId": theirs.pk},
+            format="json",
+        )
     assert response.status_code == 400
     assert Preference.objects.count() == 1
 
@@ -283,7 +299,8 @@ def test_update_to_category_zero_moves_to_top_level(rw_client, organisation, pre
     ],
 )
 def test_update_rejects_bad_input_with_a_400(rw_client, preference, body):
-    response = rw_client.put(f"/v2/preferences/{preference.pk}", body, format="json")
+    with assert_nothing_changed():
+        response = rw_client.put(f"/v2/preferences/{preference.pk}", body, format="json")
     assert response.status_code == 400
     preference.refresh_from_db()
     assert preference.public_name == "Weekly"

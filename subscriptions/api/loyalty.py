@@ -97,7 +97,7 @@ class MarketingSubscriptionView(OrganisationScopedView):
         statuses = parse_statuses(request.data)
         # Erased customers have no correlation id left, so they are not found either.
         customer = get_in_organisation_or_404(
-            Customer.objects.filter(erased_at__isnull=True),
+            Customer.objects.live(),
             self.organisation,
             correlation_id=correlation_id,
         )

@@ -1,7 +1,5 @@
 """Subscription and suppression routes of the v2 dialect (seed 002), field names as the seed's."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import EmailValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -10,7 +8,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
-from customers.api.fields import StrictQuerySerializer, StrictSerializer
+from customers.api.fields import EmailAddressField, StrictQuerySerializer, StrictSerializer
 from customers.api.v2_contact import (
     V2ContactSerializer,
     parse_since,
@@ -19,6 +17,7 @@ from customers.api.v2_contact import (
     v2_time,
 )
 from customers.models import Customer
+from customers.normalisation import InvalidEmail, clean_email
 from preferences.api.v2 import V2MarketingPreferenceOptInSerializer, v2_opt_in
 
 from .. import selectors, services
@@ -32,7 +31,6 @@ PREFERRED_LOCALES = [
     "cs-CS", "da-DA", "de-DE", "el-EL", "en-EN", "es-ES", "es", "fi-FI", "fr-FR", "hu-HU",
     "it-IT", "nl-NL", "nb-NO", "pl-PL", "pt-PT", "ru-RU", "se-SE", "sk-SK", "tr-TR", "zh-CN",
 ]  # fmt: skip
-_email_validator = EmailValidator()
 
 
 def address_contact(email: str | None, status: str) -> dict:
@@ -62,12 +60,12 @@ class V2SuppressedContactSerializer(serializers.Serializer):
 
 
 class V2UnsubscribeRequestSerializer(StrictSerializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailAddressField()
 
 
 class V2ContactRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, allow_null=True)
-    email = serializers.CharField(required=False, allow_null=True)
+    email = EmailAddressField(required=False, allow_null=True)
 
 
 # What _parse_contact_refs accepts: up to 10,000 items, each a contact id or an email address.
@@ -112,7 +110,7 @@ class V2DataFieldSerializer(StrictSerializer):
 
 
 class V2UnsubscribedContactSerializer(StrictSerializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailAddressField()
     dataFields = V2DataFieldSerializer(many=True, required=False, max_length=200)
 
 
@@ -162,7 +160,7 @@ def _parse_contact_refs(data) -> list[services.ContactRef]:
     refs = []
     for index, item in enumerate(data):
         where = f"[{index}]"
-        if not isinstance(item, dict) or set(item) - {"id", "email"}:
+        if not isinstance(item, dict) or {str(key).casefold() for key in item} - {"id", "email"}:
             raise ValidationError({where: ["Each item is an object with id or email."]})
         contact_id, email = item.get("id"), item.get("email")
         if type(contact_id) is int and contact_id == 0:
@@ -175,13 +173,9 @@ def _parse_contact_refs(data) -> list[services.ContactRef]:
             raise ValidationError({f"{where}.id": ["Must be a positive contact id."]})
         if email is not None:
             try:
-                if not isinstance(email, str) or len(email) > 254:
-                    raise DjangoValidationError("invalid")
-                _email_validator(email)
-            except DjangoValidationError:
-                raise ValidationError(
-                    {f"{where}.email": ["Enter a valid email address."]}
-                ) from None
+                email = clean_email(email)
+            except InvalidEmail as exc:
+                raise ValidationError({f"{where}.email": [str(exc)]}) from None
         if (contact_id is None) == (email is None):
             raise ValidationError({where: ["Give either id or email."]})
         refs.append(services.ContactRef(id=contact_id, email=email))

@@ -25,3 +25,13 @@ class ChannelSubscriptionFactory(factory.django.DjangoModelFactory):
     channel = ChannelSubscription.Channel.EMAIL
     programme = ChannelSubscription.EMAIL_PROGRAMME
     status = ChannelSubscription.Status.OPT_IN
+
+
+def email_status(customer) -> str:
+    """The address's suppression reason, or "Subscribed": the one lookup decisions use too."""
+    from subscriptions.selectors import suppression_reason_of
+
+    return (
+        suppression_reason_of(organisation=customer.organisation_id, email=customer.email)
+        or "Subscribed"
+    )

@@ -7,10 +7,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from customers.api.v2_contact import v2_contacts
+from conftest import assert_nothing_changed
 from customers.models import ConsentEvent
 from subscriptions.models import ResubscribeChallenge, Suppression
-from subscriptions.tests.factories import SuppressionFactory
+from subscriptions.tests.factories import SuppressionFactory, email_status
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def unsubscribed(customer):
 
 
 def status_of(customer):
-    return v2_contacts([customer])[0]["status"]
+    return email_status(customer)
 
 
 def request_challenge(client, body, capture):
@@ -166,7 +166,10 @@ def test_without_a_return_url_the_page_says_it_is_done(
     "url", ["javascript:alert(1)", "data:text/html,x", "//evil.example", "ftp://x.example/"]
 )
 def test_a_return_url_that_is_not_http_is_400_up_front(rw_client, unsubscribed, url):
-    response = rw_client.post(URL, {**SEED_BODY, "returnUrlToUseIfChallenged": url}, format="json")
+    with assert_nothing_changed():
+        response = rw_client.post(
+            URL, {**SEED_BODY, "returnUrlToUseIfChallenged": url}, format="json"
+        )
     assert response.status_code == 400
     assert "returnUrlToUseIfChallenged" in response.json()["message"]
     assert not ResubscribeChallenge.objects.exists()
@@ -198,7 +201,8 @@ def test_an_unknown_address_is_404(rw_client, organisation):
     ],
 )
 def test_invalid_input_is_400(rw_client, unsubscribed, change):
-    assert rw_client.post(URL, {**SEED_BODY, **change}, format="json").status_code == 400
+    with assert_nothing_changed():
+        assert rw_client.post(URL, {**SEED_BODY, **change}, format="json").status_code == 400
 
 
 def test_no_challenge_resubscribes_at_once_and_applies_data_fields(rw_client, unsubscribed):
@@ -223,9 +227,11 @@ def test_a_bounced_or_complained_address_is_never_resubscribed_without_challenge
 ):
     SuppressionFactory(organisation=customer.organisation, email=customer.email, reason=reason)
     body = {"unsubscribedContact": SEED_BODY["unsubscribedContact"]}
-    response = rw_client.post(NO_CHALLENGE_URL, body, format="json")
+    with assert_nothing_changed():
+        response = rw_client.post(NO_CHALLENGE_URL, body, format="json")
     assert response.status_code == 400
-    assert response.json()["errorCode"] == "CHALLENGE_REQUIRED"
+    assert response.json()["errorCode"] == "ERROR_CHALLENGE_REQUIRED"
+    assert response.json()["message"].endswith(" ERROR_CHALLENGE_REQUIRED")
     assert status_of(customer) == reason
     customer.refresh_from_db()
     assert customer.data_fields == {}

@@ -1,6 +1,6 @@
 from customers import services
 from customers.importing import ImportCommand, RowRejected
-from customers.normalisation import InvalidPhoneNumber, normalise_phone
+from customers.normalisation import InvalidEmail, InvalidPhoneNumber, clean_email, normalise_phone
 
 FIELDS = ("email", "phone", "correlation_id", "locale", "first_name", "last_name")
 MAX_LENGTHS = {"correlation_id": 128, "first_name": 100, "last_name": 100}
@@ -36,12 +36,12 @@ class Command(ImportCommand):
                 raise RowRejected(f"{name}: longer than {MAX_LENGTHS.get(name, 254)} characters.")
             try:
                 if name == "email":
-                    value = services.clean_email(value)
+                    value = clean_email(value)
                 elif name == "locale":
                     value = services.clean_locale(value)
                 elif name == "phone":
                     value = normalise_phone(value, context.organisation.phone_region)
-            except (services.InvalidCustomerInput, InvalidPhoneNumber) as exc:
+            except (services.InvalidCustomerInput, InvalidEmail, InvalidPhoneNumber) as exc:
                 raise RowRejected(f"{name}: {exc}") from exc
             setattr(row, name, value)
         if row.email is None and row.phone is None and row.correlation_id is None:

@@ -2,12 +2,13 @@ import importlib
 import importlib.util
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from customers import services
+from customers import links, services
 from customers.models import ApiToken, Membership
 
 DEMO_TOKEN_NAME = "seed_demo"
@@ -59,11 +60,36 @@ class Command(BaseCommand):
             f"{password}"
         )
         out(f"Token:     {key}")
-        customer = org.customers.filter(erased_at__isnull=True).order_by("pk").first()
+        customer = org.customers.live().order_by("pk").first()
         if customer is not None:
             url = f"{base_url}/consent/v1/customers/{customer.uuid}"
             out(f"Try:       curl -u {organisation}-api:{password} {url}")
             out(f"           curl -H 'Authorization: Bearer {key}' {url}/consent-events")
+            out(f"           curl -u {organisation}-readonly:{password} {url}/links")
+            # May we send? Read-only users may ask too.
+            out(
+                f"           curl -u {organisation}-readonly:{password} -H 'Content-Type: "
+                f'application/json\' -d \'{{"channel": "email", "recipients": '
+                f'[{{"email": "{customer.email}"}}, {{"contactId": {customer.pk}}}]}}\' '
+                f"{base_url}/consent/v1/decisions"
+            )
+        self._print_page_links(org, base_url)
+
+    def _print_page_links(self, org, base_url):
+        """The hosted pages of two demo customers (one English, one German), on `base_url`."""
+        out = self.stdout.write
+        customers = org.customers.live().filter(email__isnull=False)
+        for customer in [
+            customers.filter(locale__istartswith="en").order_by("pk").first(),
+            customers.filter(locale__istartswith="de").order_by("pk").first(),
+        ]:
+            if customer is None:
+                continue
+            urls = links.customer_links(customer)
+            on_base = lambda url: base_url + url.removeprefix(settings.SITE_URL)  # noqa: E731
+            out(f"Pages of {customer.email} ({customer.locale}):")
+            out(f"  preference centre: {on_base(urls['preferenceCentreUrl'])}")
+            out(f"  unsubscribe:       {on_base(urls['unsubscribeUrl'])}")
 
     def _staff_user(self, org, username, password):
         """A staff user scoped to the organisation, allowed everything in our apps' admin."""

@@ -1,9 +1,8 @@
 import hashlib
 import re
 
-from customers import services as customer_services
 from customers.importing import ImportCommand, RowRejected, parse_time
-from customers.normalisation import normalise_email
+from customers.normalisation import InvalidEmail, clean_email, normalise_email
 from emaillogs.models import EmailLog
 from emaillogs.services import LOG_FIELDS, LogRow, email_logs_import_rows
 
@@ -27,8 +26,8 @@ class Command(ImportCommand):
             if name not in data:
                 raise RowRejected(f"{name}: required.")
         try:
-            email = customer_services.clean_email(data["email"])
-        except customer_services.InvalidCustomerInput as exc:
+            email = clean_email(data["email"])
+        except InvalidEmail as exc:
             raise RowRejected(f"email: {exc}") from exc
         created = parse_time(data["created"], "created")
         values = {}

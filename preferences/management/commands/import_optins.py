@@ -2,7 +2,7 @@ import uuid
 from collections import Counter
 
 from customers.importing import ImportCommand, RowRejected, parse_bool, parse_time
-from customers.normalisation import normalise_email
+from customers.normalisation import InvalidEmail, clean_email, normalise_email, parse_id
 from preferences import selectors
 from preferences.services import OptInItem, preference_opt_ins_apply
 
@@ -18,10 +18,13 @@ class Command(ImportCommand):
 
     def parse_record(self, data, context):
         customer = str(data.get("customer", "")).strip().replace("\x00", "")
-        if customer.isdigit() and int(customer) <= selectors.MAX_ID:
-            key = ("id", int(customer))
+        if (contact_id := parse_id(customer)) is not None:
+            key = ("id", contact_id)
         elif "@" in customer:
-            key = ("email", normalise_email(customer))
+            try:
+                key = ("email", normalise_email(clean_email(customer)))
+            except InvalidEmail as exc:
+                raise RowRejected(f"customer: {customer!r} is not a valid email address.") from exc
         else:
             try:
                 key = ("uuid", uuid.UUID(customer))
@@ -30,13 +33,13 @@ class Command(ImportCommand):
                     f"customer: {customer!r} is not a contact id, UUID or email."
                 ) from exc
         preference_id = str(data.get("preference_id", "")).strip()
-        if not preference_id.isdigit() or int(preference_id) > selectors.MAX_ID:
+        if (preference_pk := parse_id(preference_id)) is None:
             raise RowRejected(f"preference_id: {preference_id!r} is not an id.")
         if "opted_in" not in data:
             raise RowRejected("opted_in: required.")
         return {
             "customer": key,
-            "preference_id": int(preference_id),
+            "preference_id": preference_pk,
             "opted_in": parse_bool(data["opted_in"], "opted_in"),
             "modified": parse_time(data["modified"], "modified") if "modified" in data else None,
         }

@@ -1,6 +1,7 @@
 from collections import Counter
 
 from customers.importing import ImportCommand, RowRejected, parse_bool
+from customers.normalisation import parse_id
 from preferences.services import ImportedPreference, preferences_import
 
 MAX_ID = 2**63 - 1
@@ -10,10 +11,10 @@ MAX_ORDER = 2**31 - 2
 def parse_int(data: dict, column: str, *, maximum: int = MAX_ID) -> int | None:
     if column not in data:
         return None
-    text = str(data[column]).strip()
-    if not text.isdigit() or int(text) > maximum:
+    value = parse_id(str(data[column]).strip(), maximum=maximum)
+    if value is None:
         raise RowRejected(f"{column}: {data[column]!r} is not a whole number from 0.")
-    return int(text)
+    return value
 
 
 class Command(ImportCommand):

@@ -1,16 +1,13 @@
 from collections import Counter
 
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
 from django.utils import timezone
 
 from customers.importing import ImportCommand, RowRejected, parse_time
-from customers.normalisation import normalise_email
+from customers.normalisation import InvalidEmail, clean_email, normalise_email
 from subscriptions import services
 from subscriptions.models import Suppression
 
 REASONS = {reason.value.lower(): reason.value for reason in Suppression.Reason}
-_email_validator = EmailValidator()
 
 
 class Command(ImportCommand):
@@ -18,16 +15,16 @@ class Command(ImportCommand):
         "Import suppressed addresses (columns: email, reason, date_removed) into an "
         "organisation's suppression list. reason is one of Unsubscribed, HardBounced, "
         "IspComplained, Suppressed (default Suppressed); date_removed is ISO 8601 or unix "
-        "seconds (default now). An address already on the list keeps its reason and date."
+        "seconds (default now). An address already on the list keeps its reason and date unless "
+        "the new reason is stronger (HardBounced and IspComplained outrank the others)."
     )
     columns = ("email", "reason", "date_removed")
     required_columns = ("email",)
 
     def parse_record(self, data, context):
-        email = normalise_email(str(data.get("email", "")))
         try:
-            _email_validator(email or "")
-        except ValidationError as exc:
+            email = normalise_email(clean_email(data.get("email", "")))
+        except InvalidEmail as exc:
             raise RowRejected(f"email: {data.get('email')!r} is not an email address.") from exc
         reason_text = str(data.get("reason", Suppression.Reason.SUPPRESSED)).strip()
         reason = REASONS.get(reason_text.lower())

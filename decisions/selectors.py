@@ -1,0 +1,349 @@
+"""May we send this? One set-based answer for up to 10,000 recipients.
+
+The consent truth lives in four apps: the suppression list and the programme subscriptions
+(subscriptions), preference opt-ins (preferences) and department opt-out statuses (optout), all
+keyed to customers (customers). `decisions_for` weighs them together for one channel. It reads
+from every one of those apps, so it lives in this app, which sits above them all: none of them
+may import the others' upper layers, and the answer must not live in a view.
+
+The query count is fixed whatever the number of recipients: one query per source of truth, each
+taking every recipient's identifiers or addresses as one array (`__in_array`).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
+
+from customers.models import Customer
+from customers.normalisation import (
+    InvalidEmail,
+    InvalidPhoneNumber,
+    address_key,
+    clean_email,
+    normalise_email,
+    normalise_phone,
+)
+from customers.tenancy import get_in_organisation_or_404
+from optout.models import ERASED_PREFIX, CommunicationStatus, CommunicationType, Department
+from preferences.models import Preference, PreferenceOptIn
+from subscriptions.models import ChannelSubscription
+from subscriptions.selectors import suppression_reasons
+
+EMAIL, SMS = "email", "sms"
+CHANNELS = (EMAIL, SMS)
+# The programme each channel's subscriptions are kept under (the loyalty dialect, seed 001).
+PROGRAMMES = {EMAIL: ChannelSubscription.EMAIL_PROGRAMME, SMS: ChannelSubscription.SMS_PROGRAMME}
+# Recipient form → the customer column it names.
+RECIPIENT_FIELDS = {
+    "email": "email_key",
+    "phone": "phone",
+    "customerId": "uuid",
+    "contactId": "pk",
+    "correlationId": "correlation_id",
+}
+MAX_RECIPIENTS = 10_000
+_MAX_CONTACT_ID = 2**63 - 1
+
+UNKNOWN_RECIPIENT = "UNKNOWN_RECIPIENT"
+NO_ADDRESS = "NO_ADDRESS"
+SUPPRESSED = "SUPPRESSED"
+NOT_OPTED_IN = "NOT_OPTED_IN"
+PROGRAMME_OPTED_OUT = "PROGRAMME_OPTED_OUT"
+OPTED_OUT = "OPTED_OUT"
+REASON_CODES = (
+    UNKNOWN_RECIPIENT,
+    NO_ADDRESS,
+    SUPPRESSED,
+    NOT_OPTED_IN,
+    PROGRAMME_OPTED_OUT,
+    OPTED_OUT,
+)
+
+
+class InvalidRecipient(ValueError):
+    """A recipient that names nobody in a form we accept; the message says why."""
+
+
+class InvalidDecisionRequest(ValueError):
+    """A preference or programme that cannot be asked about (a category, another channel's)."""
+
+
+class Recipient(NamedTuple):
+    """One recipient in normalised form: `kind` is a key of RECIPIENT_FIELDS.
+
+    A tuple, so that hashing 10,000 of them as dictionary keys is C work."""
+
+    kind: str
+    value: object
+
+
+class Reason(NamedTuple):
+    code: str
+    detail: str
+
+
+@dataclass
+class Decision:
+    customer_id: int | None
+    customer_uuid: uuid.UUID | None
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+
+def recipient_from(item, *, region: str) -> Recipient:
+    """A recipient object (`{"email": …}`, `{"phone": …}`, …) checked and normalised.
+
+    Phone numbers in national format are read in `region` (the organisation's).
+    Raises InvalidRecipient.
+    """
+    if not isinstance(item, dict) or len(item) != 1:
+        raise InvalidRecipient(
+            "A recipient is an object with exactly one of: " + ", ".join(RECIPIENT_FIELDS) + "."
+        )
+    ((kind, raw),) = item.items()
+    if kind == "email":
+        try:
+            return Recipient(kind, normalise_email(clean_email(raw)))
+        except InvalidEmail as exc:
+            raise InvalidRecipient(str(exc)) from exc
+    if kind == "phone":
+        if not isinstance(raw, str):
+            raise InvalidRecipient("Enter a phone number as a string.")
+        try:
+            return Recipient(kind, normalise_phone(raw, region))
+        except InvalidPhoneNumber as exc:
+            raise InvalidRecipient(str(exc)) from exc
+    if kind == "customerId":
+        try:
+            return Recipient(kind, uuid.UUID(raw))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InvalidRecipient("customerId must be a UUID.") from exc
+    if kind == "contactId":
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= _MAX_CONTACT_ID:
+            raise InvalidRecipient("contactId must be a positive integer.")
+        return Recipient(kind, raw)
+    if kind == "correlationId":
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > 128 or "\x00" in raw:
+            raise InvalidRecipient("correlationId must be a string of 1 to 128 characters.")
+        return Recipient(kind, raw)
+    raise InvalidRecipient(
+        f"Unknown recipient form {kind!r}; use one of: " + ", ".join(RECIPIENT_FIELDS) + "."
+    )
+
+
+def decision_preference_or_404(*, organisation, preference_id: int) -> Preference:
+    """The organisation's preference to ask about; Http404 when unknown (or another's)."""
+    preference = get_in_organisation_or_404(Preference.objects, organisation, pk=preference_id)
+    if not preference.is_preference:
+        raise InvalidDecisionRequest("preference: this id is a category, not a preference.")
+    return preference
+
+
+def decision_department_or_404(*, organisation, department_uuid) -> Department:
+    """The organisation's department whose opt-out statuses count; Http404 when unknown."""
+    try:
+        return get_in_organisation_or_404(Department.objects, organisation, uuid=department_uuid)
+    except ValidationError as exc:  # pragma: no cover - get_in_organisation_or_404 maps it
+        raise Http404 from exc
+
+
+def check_programme(*, channel: str, programme: str | None) -> None:
+    if programme is not None and programme != PROGRAMMES[channel]:
+        raise InvalidDecisionRequest(
+            f"programme: the {channel} channel's programme is {PROGRAMMES[channel]!r}."
+        )
+
+
+def decisions_for(
+    *,
+    organisation,
+    channel: str,
+    recipients: list[Recipient],
+    preference: Preference | None = None,
+    programme: str | None = None,
+    department: Department | None = None,
+) -> list[Decision]:
+    """May the organisation send marketing on `channel` to each recipient? In request order.
+
+    Every blocking reason is listed, in the order of REASON_CODES:
+    - UNKNOWN_RECIPIENT: no (not erased) customer of the organisation matches;
+    - NO_ADDRESS: the customer has no address on the channel;
+    - SUPPRESSED (email): the address is on the suppression list, found by its hash, so an
+      unknown or erased address that is suppressed says so too; detail: the reason;
+    - NOT_OPTED_IN: `preference` was named and the customer is not opted in to it;
+    - PROGRAMME_OPTED_OUT: `programme` was named and the customer's subscription says OPT_OUT;
+    - OPTED_OUT: an opt-out status of the address says okToCommunicate false, in `department`,
+      or without one in any department of the organisation; detail: the department's UUID.
+
+    Queries, whatever the number of recipients: customers; suppressions (email); opt-ins (with a
+    preference); programme subscriptions (with a programme); opt-out statuses.
+    """
+    organisation_id = getattr(organisation, "pk", organisation)
+    customers = _customers_by_recipient(organisation_id, recipients)
+    on_email = channel == EMAIL
+
+    found = [customers[kind].get(value) for kind, value in recipients]
+    addresses = [
+        _address(recipient, customer, on_email)
+        for recipient, customer in zip(recipients, found, strict=True)
+    ]
+    keys = {address: address_key(address) for address in set(addresses) if address is not None}
+    customer_ids = {customer.id for customer in found if customer is not None}
+
+    suppressed = {}
+    if on_email and keys:
+        suppressed = {
+            key: reason
+            for (_, key), reason in suppression_reasons(
+                organisation_ids=[organisation_id], address_keys=keys.values()
+            ).items()
+        }
+    opted_in = set()
+    if preference is not None and customer_ids:
+        opted_in = set(
+            PreferenceOptIn.objects.filter(
+                preference_id=preference.pk, opted_in=True, customer_id__in_array=customer_ids
+            ).values_list("customer_id", flat=True)
+        )
+    programme_out = set()
+    if programme is not None and customer_ids:
+        programme_out = set(
+            ChannelSubscription.objects.filter(
+                channel=channel,
+                programme=programme,
+                status=ChannelSubscription.Status.OPT_OUT,
+                customer_id__in_array=customer_ids,
+            ).values_list("customer_id", flat=True)
+        )
+    opted_out = _opted_out_departments(organisation_id, on_email, keys, department)
+
+    decisions = []
+    for customer, address in zip(found, addresses, strict=True):
+        reasons = []
+        if customer is None:
+            reasons.append(Reason(UNKNOWN_RECIPIENT, "No customer of the organisation matches."))
+        elif address is None:
+            reasons.append(
+                Reason(
+                    NO_ADDRESS,
+                    f"The customer has no {'email address' if on_email else 'phone number'}.",
+                )
+            )
+        if address is not None:
+            reason = suppressed.get(keys[address])
+            if reason is not None:
+                reasons.append(Reason(SUPPRESSED, reason))
+        if customer is not None:
+            if preference is not None and customer.id not in opted_in:
+                reasons.append(Reason(NOT_OPTED_IN, str(preference.pk)))
+            if customer.id in programme_out:
+                reasons.append(Reason(PROGRAMME_OPTED_OUT, programme))
+        if address is not None:
+            reasons.extend(
+                Reason(OPTED_OUT, str(department_uuid))
+                for department_uuid in opted_out.get(address, ())
+            )
+        decisions.append(
+            Decision(
+                customer_id=customer.id if customer else None,
+                customer_uuid=customer.uuid if customer else None,
+                reasons=reasons,
+            )
+        )
+    return decisions
+
+
+def link_subject(organisation_id: int, decision: Decision):
+    """What customers.links.customer_links needs to sign a decision's customer's links."""
+    return SimpleNamespace(organisation_id=organisation_id, uuid=decision.customer_uuid)
+
+
+class _CustomerRow(NamedTuple):
+    id: int
+    uuid: uuid.UUID
+    email_key: str | None
+    phone: str | None
+
+
+def _customers_by_recipient(organisation_id: int, recipients: list[Recipient]) -> dict:
+    """{kind: {value: customer row}} of the (not erased) customers the recipients name; 1 query.
+
+    A phone number shared by several customers names the oldest of them.
+    """
+    wanted: dict[str, set] = {}
+    for kind, value in recipients:
+        wanted.setdefault(kind, set()).add(value)
+    if not wanted:
+        return {}
+    matches = Q()
+    for kind, values in wanted.items():
+        matches |= Q(**{f"{RECIPIENT_FIELDS[kind]}__in_array": values})
+    rows = (
+        Customer.objects.live()
+        .filter(organisation_id=organisation_id)
+        .filter(matches)
+        .order_by("-id")  # so that the oldest customer of a shared phone number is kept
+        .values_list("id", "uuid", "email_key", "phone", "correlation_id")
+    )
+    found: dict[str, dict] = {kind: {} for kind in wanted}
+    by_email, by_phone = found.get("email"), found.get("phone")
+    by_uuid, by_id = found.get("customerId"), found.get("contactId")
+    by_correlation = found.get("correlationId")
+    for pk, customer_uuid, email_key, phone, correlation_id in rows:
+        row = _CustomerRow(pk, customer_uuid, email_key, phone)
+        if by_email is not None and email_key is not None:
+            by_email[email_key] = row
+        if by_phone is not None and phone is not None:
+            by_phone[phone] = row
+        if by_uuid is not None:
+            by_uuid[customer_uuid] = row
+        if by_id is not None:
+            by_id[pk] = row
+        if by_correlation is not None and correlation_id is not None:
+            by_correlation[correlation_id] = row
+    return found
+
+
+def _address(recipient: Recipient, customer: _CustomerRow | None, on_email: bool) -> str | None:
+    """The address a send on the channel goes to: the customer's, else the one given."""
+    if customer is not None:
+        return customer.email_key if on_email else customer.phone
+    if recipient.kind == ("email" if on_email else "phone"):
+        return recipient.value
+    return None
+
+
+def _opted_out_departments(organisation_id, on_email, keys: dict, department) -> dict:
+    """{address: [department UUID, …]} of statuses saying okToCommunicate false; one query.
+
+    An erased customer's address is stored as its keyed hash (optout.models.erased_value), so
+    both forms are looked for. With no department, every department of the organisation counts
+    (served by communication_status_by_value); with one, communication_status_unique.
+    """
+    if not keys:
+        return {}
+    forms = {address: address for address in keys}
+    forms.update({ERASED_PREFIX + key: address for address, key in keys.items()})
+    statuses = CommunicationStatus.objects.filter(
+        communication_type=CommunicationType.EMAIL if on_email else CommunicationType.SMS,
+        ok_to_communicate=False,
+        communication_value__in_array=forms,
+    )
+    if department is not None:
+        statuses = statuses.filter(department_id=department.pk)
+    else:
+        statuses = statuses.filter(department__organisation_id=organisation_id)
+    found: dict[str, list] = {}
+    for value, department_uuid in statuses.values_list(
+        "communication_value", "department__uuid"
+    ).order_by("department__uuid"):
+        found.setdefault(forms[value], []).append(department_uuid)
+    return found

@@ -1,0 +1,81 @@
+"""The number of SQL queries of a decision is fixed, whatever the number of recipients."""
+
+import pytest
+
+from customers.models import Customer
+from optout.tests.factories import CommunicationStatusFactory, DepartmentFactory
+from preferences.tests.factories import PreferenceFactory
+from subscriptions.tests.factories import SuppressionFactory
+
+URL = "/consent/v1/decisions"
+
+
+def make_customers(organisation, count):
+    Customer.objects.bulk_create(
+        Customer(
+            organisation=organisation,
+            email=f"c{n}@example.com",
+            email_key=f"c{n}@example.com",
+            phone=f"+1415555{n:04d}",
+        )
+        for n in range(count)
+    )
+    return list(Customer.objects.for_organisation(organisation).order_by("id"))
+
+
+def recipients_of(customers):
+    """Every recipient form, in turn."""
+    forms = [
+        lambda c: {"email": c.email},
+        lambda c: {"contactId": c.pk},
+        lambda c: {"customerId": str(c.uuid)},
+        lambda c: {"phone": c.phone},
+    ]
+    return [forms[n % len(forms)](c) for n, c in enumerate(customers)]
+
+
+@pytest.mark.parametrize("count", [1, 100, 10_000], ids=["1", "100", "10000"])
+def test_an_email_decision_takes_the_same_queries_for_any_number(
+    rw_client, organisation, count, django_assert_num_queries
+):
+    customers = make_customers(organisation, count)
+    preference = PreferenceFactory(organisation=organisation)
+    SuppressionFactory(organisation=organisation, email=customers[0].email)
+    CommunicationStatusFactory(
+        department=DepartmentFactory(organisation=organisation),
+        communication_value=customers[-1].email,
+        ok_to_communicate=False,
+    )
+    rw_client.get(URL, {"channel": "email", "contactId": 1})  # signs in (cached afterwards)
+    body = {
+        "channel": "email",
+        "preference": preference.pk,
+        "programme": "LOYALTY",
+        "recipients": recipients_of(customers),
+    }
+    # 1 the caller's membership and organisation, 2 the preference, 3 customers,
+    # 4 suppressions, 5 opt-ins, 6 programme subscriptions, 7 opt-out statuses.
+    with django_assert_num_queries(7):
+        response = rw_client.post(URL, body, format="json")
+    results = response.json()["results"]
+    assert len(results) == count
+    assert results[0]["reasons"][0] == {"code": "SUPPRESSED", "detail": "Unsubscribed"}
+    assert results[-1]["reasons"][-1]["code"] == "OPTED_OUT"
+
+
+@pytest.mark.parametrize("count", [1, 100, 10_000], ids=["1", "100", "10000"])
+def test_an_sms_decision_in_a_department_takes_the_same_queries_for_any_number(
+    rw_client, organisation, count, django_assert_num_queries
+):
+    customers = make_customers(organisation, count)
+    department = DepartmentFactory(organisation=organisation)
+    rw_client.get(URL, {"channel": "sms", "contactId": 1})
+    body = {
+        "channel": "sms",
+        "department": str(department.uuid),
+        "recipients": recipients_of(customers),
+    }
+    # 1 membership, 2 the department, 3 customers, 4 opt-out statuses.
+    with django_assert_num_queries(4):
+        response = rw_client.post(URL, body, format="json")
+    assert all(result["allowed"] for result in response.json()["results"])
