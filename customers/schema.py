@@ -218,12 +218,14 @@ _PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
 
 # Routes that are not part of the API document: the admin, and the document and its viewer.
 UNDOCUMENTED_PREFIXES = ("admin/", "api/schema/", "api/docs/", "static/")
+# The catch-alls that answer unknown paths under a dialect's prefix with its JSON 404.
+UNDOCUMENTED_NAMES = ("service-unknown-path", "v2-unknown-path")
 
 
 @dataclass(frozen=True)
 class Route:
     pattern: str  # Django's route, "customers/<str:email>/logs"
-    name: str | None
+    name: str | None  # with its namespace, "sendwithus:customers-logs", as reverse() takes it
     callback: object
 
     @property
@@ -240,16 +242,21 @@ class Route:
 
     @property
     def documented(self) -> bool:
-        return not self.pattern.startswith(UNDOCUMENTED_PREFIXES)
+        return (
+            not self.pattern.startswith(UNDOCUMENTED_PREFIXES)
+            and self.name not in UNDOCUMENTED_NAMES
+        )
 
 
-def routes(resolver=None, prefix: str = "") -> list[Route]:
-    """Every route of the URL config, with its full pattern."""
+def routes(resolver=None, prefix: str = "", namespace: str = "") -> list[Route]:
+    """Every route of the URL config, with its full pattern and namespaced name."""
     found = []
     for entry in (resolver or get_resolver()).url_patterns:
         pattern = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
-            found += routes(entry, pattern)
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += routes(entry, pattern, inner)
         elif isinstance(entry, URLPattern):
-            found.append(Route(pattern=pattern, name=entry.name, callback=entry.callback))
+            name = f"{namespace}{entry.name}" if entry.name else None
+            found.append(Route(pattern=pattern, name=name, callback=entry.callback))
     return found

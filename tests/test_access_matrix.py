@@ -92,6 +92,56 @@ ROUTES = {
     "optout-status": Entry(
         bodies={"post": OPTOUT_BODY}, query={"communicationValue": "ada@example.com"}
     ),
+    "service-customer-links": Entry(),
+    "service-customer-export": Entry(),
+    # Reads with POST (reads_only): the read-only user may ask too.
+    "service-decisions": Entry(
+        bodies={"post": {"channel": "email", "recipients": [{"email": "ada@example.com"}]}},
+        query={"channel": "email", "email": "ada@example.com"},
+    ),
+    "service-email-events": Entry(
+        bodies={
+            "post": [
+                {
+                    "email": "ada@example.com",
+                    "event": "delivered",
+                    "timestamp": 1767225600,
+                    "messageId": "msg-1",
+                }
+            ]
+        }
+    ),
+    "service-email-events-sendgrid": Entry(
+        bodies={
+            "post": [
+                {
+                    "email": "ada@example.com",
+                    "event": "delivered",
+                    "timestamp": 1767225600,
+                    "sg_event_id": "ZHVtbXkgZXZlbnQ",
+                }
+            ]
+        }
+    ),
+    "log-detail": Entry(),
+    "sendwithus:customers-create": Entry(bodies={"post": {"email": "new@example.com"}}),
+    "sendwithus:customers-detail": Entry(),
+    "sendwithus:customers-logs": Entry(),
+    "sendwithus:log-detail": Entry(),
+    "v2-contact-preferences-singular": Entry(
+        bodies={"put": [{"id": "{preferenceId}", "isPreference": True, "isOptedIn": False}]}
+    ),
+    "v2-contacts": Entry(bodies={"post": {"email": "new@example.com", "optInType": "Single"}}),
+    "v2-contacts-with-consent-and-preferences": Entry(
+        bodies={"post": {"contact": {"email": "new@example.com", "optInType": "Single"}}}
+    ),
+    "v2-contact": Entry(),
+    "v2-contact-with-consent": Entry(),
+    "v2-contact-with-consent-and-preferences": Entry(
+        bodies={"put": {"contact": {"email": "ada@example.com", "optInType": "Single"}}}
+    ),
+    "pages-preference-centre": Entry(public=True),
+    "pages-unsubscribe": Entry(public=True),
 }
 
 

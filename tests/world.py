@@ -46,7 +46,7 @@ def build_world(organisation, domain: str = "example.com") -> World:
     SuppressionFactory(organisation=organisation, email=f"gone@{domain}")
     department = DepartmentFactory(organisation=organisation)
     CommunicationStatusFactory(department=department, communication_value=f"ada@{domain}")
-    EmailLogFactory(customer=customer)
+    log = EmailLogFactory(customer=customer)
     ConsentEventFactory(customer=customer)
     values = {
         "customer_uuid": str(customer.uuid),
@@ -60,5 +60,6 @@ def build_world(organisation, domain: str = "example.com") -> World:
         "department_uuid": str(department.uuid),
         "date": "2020-01-01",
         "token": "not-a-real-token",
+        "log_id": log.public_id,
     }
     return World(customer, preference, category, department, values)

@@ -8,7 +8,12 @@ import ipaddress
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -44,9 +49,20 @@ def _has_nul(value) -> bool:
 
 
 # Requests ----------------------------------------------------------------------------------------
+@extend_schema_field(
+    {
+        "description": "A string (up to 2000 characters), number, boolean or null",
+        "nullable": True,
+        "anyOf": [{"type": "string", "maxLength": 2000}, {"type": "number"}, {"type": "boolean"}],
+    }
+)
+class _DataFieldValueField(serializers.JSONField):
+    """A data field's value: a scalar JSON value (objects and arrays are refused below)."""
+
+
 class V2ContactDataFieldRequestSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=100)
-    value = serializers.JSONField(allow_null=True)
+    value = _DataFieldValueField(allow_null=True)
 
     def validate_value(self, value):
         if isinstance(value, (dict, list)) or _has_nul(value):
@@ -254,6 +270,7 @@ class V2ContactDetailView(V2ContactsView):
     @extend_schema(
         operation_id="ApiContact_GetContact",
         summary="Get a contact by id or email address",
+        description="The contact with this id, or this email address (any case).",
         tags=[TAG],
         parameters=[CONTACT_PARAM],
         responses={200: V2ContactSerializer, **V2.error_responses(401, 404)},

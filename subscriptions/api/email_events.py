@@ -21,7 +21,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -81,10 +86,22 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 
 # Schema -----------------------------------------------------------------------------------------
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "integer", "description": "Unix seconds"},
+            {"type": "string", "format": "date-time"},
+        ]
+    }
+)
+class _EventTimeField(serializers.JSONField):
+    """When the event happened: unix seconds (a number) or an ISO 8601 date-time."""
+
+
 class EmailEventRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
     event = serializers.ChoiceField(choices=EVENTS)
-    timestamp = serializers.CharField(help_text="Unix seconds (a number) or ISO 8601")
+    timestamp = _EventTimeField(help_text="Unix seconds (a number) or ISO 8601")
     messageId = serializers.CharField(required=False, max_length=255)
     emailId = serializers.CharField(required=False, max_length=64)
     emailName = serializers.CharField(required=False, max_length=200)
@@ -270,25 +287,28 @@ class EmailEventsView(OrganisationScopedView):
         request=EmailEventRequestSerializer(many=True),
         responses={200: EmailEventsResultSerializer, **SERVICE.error_responses(400, 401, 403)},
         examples=[
+            # drf-spectacular lists a many=True request's example itself: one event each.
             OpenApiExample(
-                "A delivery and a hard bounce",
+                "A delivery",
                 request_only=True,
-                value=[
-                    {
-                        "email": "ada@example.org",
-                        "event": "delivered",
-                        "timestamp": 1767225600,
-                        "messageId": "msg-1",
-                        "emailName": "Spring sale",
-                    },
-                    {
-                        "email": "old@example.org",
-                        "event": "hard_bounce",
-                        "timestamp": "2026-01-01T00:00:05Z",
-                        "messageId": "msg-2",
-                        "reason": "550 5.1.1 mailbox unknown",
-                    },
-                ],
+                value={
+                    "email": "ada@example.org",
+                    "event": "delivered",
+                    "timestamp": 1767225600,
+                    "messageId": "msg-1",
+                    "emailName": "Spring sale",
+                },
+            ),
+            OpenApiExample(
+                "A hard bounce",
+                request_only=True,
+                value={
+                    "email": "old@example.org",
+                    "event": "hard_bounce",
+                    "timestamp": "2026-01-01T00:00:05Z",
+                    "messageId": "msg-2",
+                    "reason": "550 5.1.1 mailbox unknown",
+                },
             ),
             RESULT_EXAMPLE,
         ],
@@ -324,17 +344,16 @@ class SendGridEventsView(OrganisationScopedView):
             OpenApiExample(
                 "A bounce",
                 request_only=True,
-                value=[
-                    {
-                        "email": "old@example.org",
-                        "timestamp": 1767225600,
-                        "event": "bounce",
-                        "type": "bounce",
-                        "sg_event_id": "ZHVtbXkgZXZlbnQ",
-                        "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
-                        "reason": "550 5.1.1 The email account does not exist.",
-                    }
-                ],
+                # drf-spectacular lists a many=True request's example itself.
+                value={
+                    "email": "old@example.org",
+                    "timestamp": 1767225600,
+                    "event": "bounce",
+                    "type": "bounce",
+                    "sg_event_id": "ZHVtbXkgZXZlbnQ",
+                    "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+                    "reason": "550 5.1.1 The email account does not exist.",
+                },
             ),
             RESULT_EXAMPLE,
         ],
