@@ -135,6 +135,7 @@ class ConsentAutoSchema(AutoSchema):
         operation["tags"] = [dialect.tag]
         if "requestBody" in operation:
             operation["requestBody"]["required"] = True  # no route takes an empty body
+            self._add_list_bounds(operation["requestBody"])
         for parameter in operation.get("parameters", []):
             known = PATH_PARAMETER_SCHEMAS.get(parameter["name"])
             if parameter["in"] == "path" and known:
@@ -149,6 +150,20 @@ class ConsentAutoSchema(AutoSchema):
                 responses[str(status)]["headers"] = RETRY_AFTER
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _add_list_bounds(self, request_body):
+        """A many=True body's min_length and max_length as minItems and maxItems."""
+        serializer = self.get_request_serializer()
+        if not isinstance(serializer, serializers.ListSerializer):
+            return
+        for media in request_body.get("content", {}).values():
+            schema = media.get("schema", {})
+            if schema.get("type") != "array":
+                continue
+            if serializer.min_length is not None:
+                schema["minItems"] = serializer.min_length
+            if serializer.max_length is not None:
+                schema["maxItems"] = serializer.max_length
 
     def error_statuses(self, operation, dialect) -> set[int]:
         """Every error status this operation can answer."""

@@ -55,6 +55,31 @@ SEMANTIC_400 = {
     "PUT /v2/contacts/{contactIdentifier}/preferences": (
         "each id's isPreference must match what the id is (preference or category)"
     ),
+    "PUT /v2/contact/{contactIdentifier}/preferences": (
+        "each id's isPreference must match what the id is (preference or category)"
+    ),
+    "PUT /v2/contacts/{contactIdentifier}/with-consent-and-preferences": (
+        "contact.email must be the path's contact's address; each preference id's isPreference "
+        "must match what the id is"
+    ),
+    "POST /v2/contacts/with-consent-and-preferences": (
+        "each preference id's isPreference must match what the id is (preference or category)"
+    ),
+    "POST /v2/contacts/resubscribe": (
+        "the address must pass the project's email syntax, stricter than idn-email (IDNA domains, "
+        "letters, marks and digits in non-ASCII local parts)"
+    ),
+    "POST /v2/contacts/resubscribe-with-no-challenge": (
+        "the address must pass the project's email syntax, stricter than idn-email (IDNA domains, "
+        "letters, marks and digits in non-ASCII local parts)"
+    ),
+    "GET /consent/v1/decisions": (
+        "exactly one of email, phone, customerId, contactId, correlationId names the recipient"
+    ),
+    "POST /consent/v1/decisions": (
+        "each recipient has exactly one identifier; a phone must be dialable; preference must "
+        "name a preference of the organisation"
+    ),
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 CONFIG = SchemathesisConfig.from_dict(
@@ -90,7 +115,10 @@ class _Rollback(Exception):
 
 @pytest.fixture
 def world(organisation, settings):
+    # Rate limits off: schemathesis sends many requests, and many with wrong credentials.
     settings.API_RATE_LIMIT = 0
+    settings.LOGIN_FAILURE_LIMIT = 0
+    settings.LOGIN_FAILURE_ADDRESS_LIMIT = 0
     return build_world(organisation)
 
 

@@ -23,7 +23,16 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({"type": "string", "format": "idn-email", "maxLength": EMAIL_MAX_LENGTH})
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "idn-email",
+        "maxLength": EMAIL_MAX_LENGTH,
+        # clean_email refuses "/", control characters and Latin-1 symbols (non-ASCII local
+        # parts are letters, marks and digits only).
+        "pattern": "^[^/\\x00-\\x1f\\x7f-\\xbf\\xd7\\xf7]*$",
+    }
+)
 class EmailAddressField(serializers.CharField):
     """An email address in the project's one syntax (customers.normalisation.clean_email):
     international local parts and domains accepted, "/" refused, at most 254 characters."""

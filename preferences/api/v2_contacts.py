@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from customers import selectors as customer_selectors
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
-from customers.api.fields import EmailAddressField
+from customers.api.fields import EmailAddressField, StrictSerializer
 from customers.api.v2_contact import V2ContactSerializer, v2_contacts, v2_time
 from customers.models import Customer
 from customers.normalisation import normalise_email
@@ -60,7 +60,7 @@ class _DataFieldValueField(serializers.JSONField):
     """A data field's value: a scalar JSON value (objects and arrays are refused below)."""
 
 
-class V2ContactDataFieldRequestSerializer(serializers.Serializer):
+class V2ContactDataFieldRequestSerializer(StrictSerializer):
     key = serializers.CharField(max_length=100)
     value = _DataFieldValueField(allow_null=True)
 
@@ -72,7 +72,7 @@ class V2ContactDataFieldRequestSerializer(serializers.Serializer):
         return value
 
 
-class V2ApiContactRequestSerializer(serializers.Serializer):
+class V2ApiContactRequestSerializer(StrictSerializer):
     id = serializers.IntegerField(required=False, min_value=0, help_text="Ignored on create")
     email = EmailAddressField()
     optInType = serializers.ChoiceField(
@@ -81,13 +81,17 @@ class V2ApiContactRequestSerializer(serializers.Serializer):
     emailType = serializers.ChoiceField(
         choices=Customer.EmailType.values, required=False, allow_null=True
     )
-    dataFields = V2ContactDataFieldRequestSerializer(
-        many=True, required=False, allow_null=True, max_length=MAX_DATA_FIELDS
+    # A ListField, not many=True: a null list is allowed, a null item is not.
+    dataFields = serializers.ListField(
+        child=V2ContactDataFieldRequestSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_DATA_FIELDS,
     )
     status = serializers.CharField(required=False, help_text="Ignored: the status is ours")
 
 
-class V2ConsentRequestSerializer(serializers.Serializer):
+class V2ConsentRequestSerializer(StrictSerializer):
     """One consent record as `fields` [{key, value}]; keys in any case."""
 
     id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
@@ -140,13 +144,20 @@ def _clean_consent(record: dict) -> dict:
     return {name: value for name, value in record.items() if value}
 
 
-class V2ContactWithConsentAndPreferencesRequestSerializer(serializers.Serializer):
+class V2ContactWithConsentAndPreferencesRequestSerializer(StrictSerializer):
     contact = V2ApiContactRequestSerializer()
-    consentFields = V2ConsentRequestSerializer(
-        many=True, required=False, allow_null=True, max_length=MAX_CONSENT_RECORDS
+    # ListFields, not many=True: a null list is allowed, a null item is not.
+    consentFields = serializers.ListField(
+        child=V2ConsentRequestSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_CONSENT_RECORDS,
     )
-    preferences = V2ContactPreferenceStateTreeSerializer(
-        many=True, required=False, allow_null=True, max_length=MAX_STATES
+    preferences = serializers.ListField(
+        child=V2ContactPreferenceStateTreeSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_STATES,
     )
 
 

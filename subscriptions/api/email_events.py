@@ -89,7 +89,7 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 @extend_schema_field(
     {
         "anyOf": [
-            {"type": "integer", "description": "Unix seconds"},
+            {"type": "number", "description": "Unix seconds"},
             {"type": "string", "format": "date-time"},
         ]
     }
@@ -99,28 +99,46 @@ class _EventTimeField(serializers.JSONField):
 
 
 class EmailEventRequestSerializer(serializers.Serializer):
+    # Optional texts as parse_event reads them: null or "" is the same as absent.
     email = serializers.EmailField()
     event = serializers.ChoiceField(choices=EVENTS)
     timestamp = _EventTimeField(help_text="Unix seconds (a number) or ISO 8601")
-    messageId = serializers.CharField(required=False, max_length=255)
-    emailId = serializers.CharField(required=False, max_length=64)
-    emailName = serializers.CharField(required=False, max_length=200)
-    emailVersion = serializers.CharField(required=False, max_length=200)
-    recipientName = serializers.CharField(required=False, max_length=200)
-    message = serializers.CharField(required=False, max_length=1000)
-    reason = serializers.CharField(required=False, max_length=1000)
+    messageId = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=255
+    )
+    emailId = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=64
+    )
+    emailName = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200
+    )
+    emailVersion = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200
+    )
+    recipientName = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200
+    )
+    message = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=1000
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=1000
+    )
 
 
 class SendGridEventSerializer(serializers.Serializer):
     email = serializers.EmailField()
     event = serializers.ChoiceField(choices=sorted(SENDGRID_EVENTS))
     timestamp = serializers.IntegerField(help_text="Unix seconds")
-    sg_message_id = serializers.CharField(required=False)
-    sg_event_id = serializers.CharField(required=False)
-    type = serializers.ChoiceField(
-        choices=["bounce", "blocked"], required=False, help_text="Of a bounce: blocked is soft"
+    sg_message_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    sg_event_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    type = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Of a bounce: bounce is hard, blocked is soft; others are ignored",
     )
-    reason = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
 class EmailEventsResultSerializer(serializers.Serializer):
@@ -215,6 +233,9 @@ def parse_sendgrid_event(item: dict) -> DeliveryEvent:
     event = SENDGRID_EVENTS.get(name) if isinstance(name, str) else None
     if event is None:
         raise _ItemError("event", f"One of: {', '.join(sorted(SENDGRID_EVENTS))}.")
+    for key in ("type", "sg_event_id"):
+        if item.get(key) is not None and (not isinstance(item[key], str) or "\x00" in item[key]):
+            raise _ItemError(key, "A string.")
     if event == "bounce" and item.get("type") == "blocked":
         event = "blocked"  # refused for now by the receiving server: not a dead mailbox
     timestamp = item.get("timestamp")
@@ -284,7 +305,7 @@ class EmailEventsView(OrganisationScopedView):
             "as HardBounced, spamreport as IspComplained, unsubscribe as Unsubscribed, also "
             "without a customer. One invalid event makes the whole request a 400 naming it."
         ),
-        request=EmailEventRequestSerializer(many=True),
+        request=EmailEventRequestSerializer(many=True, min_length=1, max_length=MAX_EVENTS),
         responses={200: EmailEventsResultSerializer, **SERVICE.error_responses(400, 401, 403)},
         examples=[
             # drf-spectacular lists a many=True request's example itself: one event each.
@@ -338,7 +359,7 @@ class SendGridEventsView(OrganisationScopedView):
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER),
             OpenApiParameter(TIMESTAMP_HEADER, str, OpenApiParameter.HEADER),
         ],
-        request=SendGridEventSerializer(many=True),
+        request=SendGridEventSerializer(many=True, min_length=1, max_length=MAX_EVENTS),
         responses={200: EmailEventsResultSerializer, **SERVICE.error_responses(400, 401, 403)},
         examples=[
             OpenApiExample(
