@@ -39,7 +39,7 @@ def test_is_public_must_be_a_json_boolean(rw_client, world, value):
     body = {"publicName": "x", "privateName": "x", "isPreference": True, "isPublic": value}
     response = rw_client.post("/v2/preferences", body, format="json")
     assert response.status_code == 400
-    assert response.json()["message"] == "isPublic: Must be true or false."
+    assert response.json()["message"] == "isPublic: Must be true or false. ERROR_PARAMETER_INVALID"
     assert row_counts() == before
 
 

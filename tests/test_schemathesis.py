@@ -73,6 +73,12 @@ SEMANTIC_400 = {
         "the address must pass the project's email syntax, stricter than idn-email (IDNA domains, "
         "letters, marks and digits in non-ASCII local parts)"
     ),
+    "POST /consent/v1/email-events": (
+        "a timestamp must be a date a datetime can hold (unix seconds up to the year 9999)"
+    ),
+    "POST /consent/v1/email-events/sendgrid": (
+        "a timestamp must be a date a datetime can hold (unix seconds up to the year 9999)"
+    ),
     "GET /consent/v1/decisions": (
         "exactly one of email, phone, customerId, contactId, correlationId names the recipient"
     ),
