@@ -30,6 +30,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	env -u DATABASE_URL $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 test-sqlite: install
 	env -u DATABASE_URL $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
@@ -17,14 +18,53 @@ from rest_framework.exceptions import NotFound
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import SERVICE, V2, dialect_of_path, is_database_unavailable
 from customers.middleware import database_unavailable_response
+from customers.schema import html_response, plain_view_schema
 
 
+@plain_view_schema(
+    get={
+        "operationId": "home",
+        "summary": "Landing page",
+        "description": "A small HTML page linking the admin, the API documents and health checks.",
+        "tags": ["Hosted pages"],
+        "responses": {"200": html_response("The landing page")},
+    }
+)
+@csrf_exempt
 @require_safe
 def home(request):
     """A small landing page: where the admin, the API documents and the health checks are."""
     return render(request, "home.html", {"service_name": settings.SERVICE_NAME})
 
 
+HEALTH = "Health"
+
+
+def _status_schema(**properties):
+    return {
+        "type": "object",
+        "properties": {
+            name: {"type": "string", "enum": values} for name, values in properties.items()
+        },
+        "required": list(properties),
+    }
+
+
+def _json(description, schema):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+@plain_view_schema(
+    get={
+        "operationId": "healthz",
+        "summary": "Liveness",
+        "description": "The process is up and serving; needs no credentials and no database.",
+        "tags": [HEALTH],
+        "responses": {"200": _json("Up", _status_schema(status=["ok"]))},
+    }
+)
+# csrf_exempt: another method is a 405, not CSRF's 403 (nothing here takes a form).
+@csrf_exempt
 @never_cache
 @require_safe
 def healthz(request):
@@ -32,6 +72,23 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+@plain_view_schema(
+    get={
+        "operationId": "readyz",
+        "summary": "Readiness",
+        "description": "The database answers: 200 when it does, 503 while it does not.",
+        "tags": [HEALTH],
+        "responses": {
+            "200": _json("Ready", _status_schema(status=["ok"], database=["up"])),
+            "503": _json(
+                "The database is unreachable",
+                _status_schema(status=["unavailable"], database=["down"]),
+            ),
+        },
+    }
+)
+# csrf_exempt: another method is a 405, not CSRF's 403 (nothing here takes a form).
+@csrf_exempt
 @never_cache
 @require_safe
 def readyz(request):

@@ -171,3 +171,13 @@ def address_key(address: str) -> str:
     # hmac.digest: OpenSSL's one-shot HMAC, several times faster than hmac.new() per address
     # (decisions hash up to 20,000 addresses a request); the same value.
     return hmac.digest(settings.ADDRESS_HASH_KEY.encode(), address.encode(), "sha256").hex()
+
+
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def is_canonical_uuid(value) -> bool:
+    """The 8-4-4-4-12 hex spelling (any case): not braces, `urn:uuid:` or 32 bare digits."""
+    return isinstance(value, str) and _CANONICAL_UUID.fullmatch(value) is not None

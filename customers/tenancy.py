@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
 
+from .normalisation import is_canonical_uuid
+
 
 class OrganisationQuerySet(models.QuerySet):
     organisation_field = "organisation"
@@ -24,6 +26,14 @@ def get_in_organisation_or_404(queryset, organisation, **lookups):
     Lookup values that do not fit the field (a malformed UUID, a non-integer id) are "not found"
     too, so callers can pass path parameters straight through.
     """
+    for name, value in lookups.items():
+        field_name = name.split("__")[0]
+        meta = queryset.model._meta
+        field = meta.pk if field_name == "pk" else meta.get_field(field_name)
+        # The schema promises the 8-4-4-4-12 hex spelling of UUIDs, nothing else.
+        uuid_spelling = isinstance(field, models.UUIDField) and isinstance(value, str)
+        if uuid_spelling and not is_canonical_uuid(value):
+            raise Http404(f"No {queryset.model._meta.verbose_name} matches the given query.")
     try:
         return queryset.for_organisation(organisation).get(**lookups)
     except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from customers import links
 from customers.ledger import Provenance, Source
+from customers.schema import html_response, plain_view_schema
 
 from . import selectors, services
 
@@ -75,11 +76,45 @@ def _provenance(request, detail=None):
     return Provenance.from_request(request, source=Source.HOSTED_PAGE, detail=detail)
 
 
-# The form's POST is CSRF-checked by hosted_page_csrf_protect (see customers.links for why).
+PAGES = "Hosted pages"
+GONE = html_response("The link has expired; nothing changed")
+NOT_FOUND = html_response("No such link (forged, or its customer was erased)")
+CSRF_REFUSED = html_response("The form's CSRF token is missing or wrong; nothing changed")
+
+
+@plain_view_schema(
+    get={
+        "operationId": "page_preference_centre_show",
+        "summary": "Preference centre",
+        "description": (
+            "The page an email's preference-centre link opens: the customer's topics and "
+            "channels, with a form to change them."
+        ),
+        "tags": [PAGES],
+        "responses": {"200": html_response("The form"), "404": NOT_FOUND, "410": GONE},
+    },
+    post={
+        "operationId": "page_preference_centre_save",
+        "summary": "Save the preference centre",
+        "description": (
+            "The form's submission: saves the choices, then goes back to the page "
+            "(post/redirect/get)."
+        ),
+        "tags": [PAGES],
+        "responses": {
+            "303": {"description": "Saved; on to the page, which shows the saved state"},
+            "403": CSRF_REFUSED,
+            "404": NOT_FOUND,
+            "410": GONE,
+        },
+    },
+)
+# The method is checked before the CSRF token (another method is a 405, not a 403); the form's
+# POST is CSRF-checked by hosted_page_csrf_protect (see customers.links for why).
 @csrf_exempt
 @hosted
-@links.hosted_page_csrf_protect
 @require_http_methods(["GET", "POST"])
+@links.hosted_page_csrf_protect
 def preference_centre(request, token):
     try:
         customer = selectors.customer_for_link(links.PREFERENCE_CENTRE, token)
@@ -115,6 +150,33 @@ def preference_centre(request, token):
     )
 
 
+@plain_view_schema(
+    get={
+        "operationId": "page_unsubscribe_show",
+        "summary": "Unsubscribe page",
+        "description": (
+            "The page an email's unsubscribe link opens: a button to unsubscribe; "
+            "opening it changes nothing."
+        ),
+        "tags": [PAGES],
+        "responses": {"200": html_response("The page"), "404": NOT_FOUND, "410": GONE},
+    },
+    post={
+        "operationId": "page_unsubscribe",
+        "summary": "Unsubscribe",
+        "description": (
+            "The page's form, or an RFC 8058 one-click POST (`List-Unsubscribe=One-Click`, no "
+            "CSRF token): unsubscribes the customer and shows that it is done."
+        ),
+        "tags": [PAGES],
+        "responses": {
+            "200": html_response("Unsubscribed"),
+            "403": CSRF_REFUSED,
+            "404": NOT_FOUND,
+            "410": GONE,
+        },
+    },
+)
 # csrf_exempt for RFC 8058's one-click POST only, which a mailbox provider sends with no cookie
 # and no token; the interactive form's POST is checked by hosted_page_csrf_protect below.
 @csrf_exempt

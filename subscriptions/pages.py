@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from customers.ledger import Provenance, Source
 from customers.links import hosted_page, hosted_page_csrf_protect
+from customers.schema import html_response, plain_view_schema
 
 from . import services
 
@@ -34,12 +35,47 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
-# No cache, no Referer (the token is in the URL), no search engine; the CSRF check that works
-# under no-referrer (browsers post with `Origin: null`).
+PAGES = "Hosted pages"
+GONE = html_response("The link was used or has expired; nothing changed")
+NOT_FOUND = html_response("No such link")
+
+
+@plain_view_schema(
+    get={
+        "operationId": "page_resubscribe_confirm_show",
+        "summary": "Resubscribe confirmation page",
+        "description": "The page a resubscribe email links to: what will happen, and a button.",
+        "tags": [PAGES],
+        "responses": {
+            "200": html_response("The confirmation form"),
+            "404": NOT_FOUND,
+            "410": GONE,
+        },
+    },
+    post={
+        "operationId": "page_resubscribe_confirm",
+        "summary": "Confirm a resubscribe",
+        "description": (
+            "The confirmation form's submission: resubscribes the address, then shows a thank-you "
+            "page or goes to the caller's return URL."
+        ),
+        "tags": [PAGES],
+        "responses": {
+            "200": html_response("Resubscribed"),
+            "303": {"description": "Resubscribed; on to the return URL given with the request"},
+            "403": html_response("The form's CSRF token is missing or wrong"),
+            "404": NOT_FOUND,
+            "410": GONE,
+        },
+    },
+)
+# No cache, no Referer (the token is in the URL), no search engine; the method is checked before
+# the CSRF token (another method is a 405, not a 403), then the CSRF check that works under
+# no-referrer (browsers post with `Origin: null`).
 @csrf_exempt
 @hosted_page
-@hosted_page_csrf_protect
 @require_http_methods(["GET", "POST"])
+@hosted_page_csrf_protect
 def resubscribe_confirm(request, token):
     try:
         challenge = services.challenge_from_token(token)

@@ -19,7 +19,7 @@ from .. import selectors, services
 from ..normalisation import InvalidEmail, clean_email
 from .base import OrganisationScopedView
 from .dialects import CUSTOMERS, DialectError
-from .fields import EmailAddressField
+from .fields import EmailAddressField, JsonObjectField, StrictSerializer
 
 OK = {"success": True, "status": "OK"}
 
@@ -81,12 +81,10 @@ def _has_nul(value) -> bool:
     return False
 
 
-class CustomersCustomerRequest(serializers.Serializer):
-    email = EmailAddressField(help_text="Email (key) of the customer")
-    locale = serializers.CharField(
-        max_length=35, required=False, help_text="BCP 47 tag, e.g. en, en-US, de-DE"
-    )
-    data = serializers.DictField(
+class CustomersCustomerRequest(StrictSerializer):
+    reject_unknown_fields = True
+
+    data = JsonObjectField(
         required=False,
         help_text=(
             "Merged into the customer's data fields: given keys are set, others stay "
@@ -94,14 +92,18 @@ class CustomersCustomerRequest(serializers.Serializer):
         ),
     )
 
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
+    email = EmailAddressField(help_text="Email (key) of the customer")
+    locale = serializers.RegexField(
+        services.LOCALE_RE.pattern,
+        max_length=35,
+        required=False,
+        help_text="BCP 47 tag, e.g. en, en-US, de-DE",
+        error_messages={"invalid": "Enter a BCP 47 language tag such as en, en-US or de-DE."},
+    )
 
     def validate_data(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be an object.")
         if len(value) > MAX_DATA_FIELDS:
             raise serializers.ValidationError(f"At most {MAX_DATA_FIELDS} keys.")
         if any(len(key) > MAX_DATA_KEY_LENGTH for key in value):
@@ -123,7 +125,6 @@ class CustomersCreateView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_create_or_update",
-        tags=["Customers (seed 004)"],
         description="Create or update a customer; the email is the key (any case).",
         request=CustomersCustomerRequest,
         responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403)},
@@ -155,7 +156,7 @@ class CustomersDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_get",
-        tags=["Customers (seed 004)"],
+        description="The customer with this email address (any case).",
         parameters=[EMAIL_PATH_PARAMETER],
         responses={
             200: CustomersCustomerResponse,
@@ -170,10 +171,9 @@ class CustomersDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_delete",
-        tags=["Customers (seed 004)"],
         parameters=[EMAIL_PATH_PARAMETER],
         description=(
-            "Erase the customer's personal data and their logs' addresses (DESIGN §7); "
+            "Erase the customer's personal data and their logs' addresses; "
             "the consent history stays, anonymous."
         ),
         responses={200: CustomersOkResponse, **CUSTOMERS.error_responses(400, 401, 403, 404)},

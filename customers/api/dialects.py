@@ -126,6 +126,8 @@ class Dialect:
     """Shapes error bodies for one API dialect. Subclasses override `body` (and the schema)."""
 
     name = "service"
+    # The OpenAPI tag of every operation of this dialect.
+    tag = "Consent service (/consent/v1/)"
     # Status for invalid input; the marketing preferences dialect answers 422.
     validation_status = 400
     # How request and answer formats are chosen from Content-Type and Accept.
@@ -220,9 +222,11 @@ def _describe_status(status: int) -> str:
         401: "Missing or bad credentials",
         403: "The API user may not do this (read-only)",
         404: "Not found in the caller's organisation",
+        405: "Method not allowed",
         410: "Gone",
         411: "A body was sent without Content-Length and could not be read",
         413: "The body is too large, too deeply nested or has too many items",
+        415: "The request body is not JSON",
         422: "Invalid input",
         429: "Rate limit exceeded",
         503: "The database is unavailable; retry after Retry-After seconds",
@@ -233,6 +237,7 @@ class CustomersDialect(Dialect):
     """Seed 004: `{"success": false, "status": "<reason>"}`."""
 
     name = "customers"
+    tag = "Customers and email logs"
     # Its clients label JSON text/plain and ask for text/plain: JSON both ways regardless.
     content_negotiation_class = JSONWhateverTheHeaders
 
@@ -250,6 +255,7 @@ class MarketingPreferencesDialect(Dialect):
     """Seed 000: `{"message": …, "errors": {field: [..]}}`, invalid input is 422."""
 
     name = "marketing-preferences"
+    tag = "Customer marketing preferences"
     validation_status = 422
 
     def body(self, info):
@@ -274,6 +280,7 @@ class LoyaltyDialect(Dialect):
     """Seed 001: `{"statusCode": 400, "errorMessage": …, "errorCode": "INVALID_REQUEST"}`."""
 
     name = "loyalty"
+    tag = "Loyalty marketing subscription"
 
     def body(self, info):
         return {"statusCode": info.status, "errorMessage": info.message, "errorCode": info.code}
@@ -298,6 +305,7 @@ class V2Dialect(Dialect):
     """
 
     name = "v2"
+    tag = "Preferences and subscriptions v2"
     # Request keys bind whatever their case: older clients send PascalCase.
     parser_classes = (CaseInsensitiveJSONParser,)
 
@@ -331,6 +339,7 @@ class OptOutDialect(Dialect):
     """
 
     name = "optout"
+    tag = "Communication opt-out"
 
     def body(self, info):
         items = [(path, message) for path, message in info.field_errors] or [("", info.message)]

@@ -13,9 +13,11 @@ from .. import exporting, links, selectors, services
 from ..models import ConsentEvent, Customer
 from .base import OrganisationScopedView
 from .dialects import SERVICE
+from .fields import JsonObjectField, JsonValueField
 
 
 class ServiceCustomerSerializer(serializers.ModelSerializer):
+    data_fields = JsonObjectField(help_text="The customer's data fields: any JSON values by name")
     id = serializers.UUIDField(source="uuid", read_only=True)
     contact_id = serializers.IntegerField(source="pk", read_only=True)
 
@@ -39,6 +41,9 @@ class ServiceCustomerSerializer(serializers.ModelSerializer):
 
 
 class ServiceConsentEventSerializer(serializers.ModelSerializer):
+    old_value = JsonValueField(allow_null=True)
+    new_value = JsonValueField(allow_null=True)
+
     class Meta:
         model = ConsentEvent
         fields = [
@@ -114,7 +119,7 @@ class CustomerDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="service_customer_get",
-        tags=["Service: customers"],
+        description="The customer with this UUID in the caller's organisation.",
         responses={200: ServiceCustomerSerializer, **SERVICE.error_responses(401, 404)},
     )
     def get(self, request, customer_uuid):
@@ -125,7 +130,6 @@ class CustomerDetailView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="service_customer_erase",
-        tags=["Service: customers"],
         description="Erase the customer's personal data; the consent history stays, anonymous.",
         responses={204: None, **SERVICE.error_responses(401, 403, 404)},
     )
@@ -145,7 +149,6 @@ class CustomerConsentHistoryView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="service_customer_consent_history",
-        tags=["Service: customers"],
         description="The customer's consent ledger, newest first, cursor-paginated.",
         responses={
             200: ServiceConsentHistoryPageSerializer,

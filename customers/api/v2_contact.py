@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from ..contact_status import statuses_of
-from .fields import EmailAddressField
+from .fields import EmailAddressField, JsonValueField
 
 
 def v2_time(value: datetime) -> str:
@@ -61,11 +61,13 @@ V2ContactSerializer = inline_serializer(
         "email": EmailAddressField(allow_null=True),
         "optInType": serializers.CharField(),
         "emailType": serializers.CharField(),
-        "dataFields": inline_serializer(
-            name="V2DataField",
-            many=True,
+        "dataFields": serializers.ListField(
+            child=inline_serializer(
+                name="V2DataField",
+                fields={"key": serializers.CharField(), "value": JsonValueField()},
+            ),
             allow_null=True,
-            fields={"key": serializers.CharField(), "value": serializers.CharField()},
+            help_text="The contact's data fields (values as stored), or null when there are none",
         ),
         "status": serializers.CharField(),
     },

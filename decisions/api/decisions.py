@@ -44,7 +44,10 @@ class DecisionRecipientSerializer(serializers.Serializer):
 class DecisionRequestSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=CHANNELS)
     preference = serializers.IntegerField(
-        required=False, min_value=1, help_text="A preference the recipient must be opted in to."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="A preference the recipient must be opted in to.",
     )
     programme = serializers.ChoiceField(
         choices=sorted(PROGRAMMES.values()),

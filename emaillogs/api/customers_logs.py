@@ -9,6 +9,7 @@ from customers import selectors as customer_selectors
 from customers.api.base import OrganisationScopedView
 from customers.api.customers_dialect import EMAIL_PATH_PARAMETER, email_from_path, unix_seconds
 from customers.api.dialects import CUSTOMERS
+from customers.api.fields import StrictQuerySerializer
 
 from .. import selectors
 
@@ -16,7 +17,7 @@ from .. import selectors
 MAX_UNIX_SECONDS = selectors.MAX_UNIX_SECONDS
 
 
-class CustomersLogsQuery(serializers.Serializer):
+class CustomersLogsQuery(StrictQuerySerializer):
     count = serializers.IntegerField(
         min_value=1, max_value=100, default=100, help_text="1..100, default 100"
     )
@@ -64,7 +65,6 @@ class CustomersLogsView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="customers_logs",
-        tags=["Customers (seed 004)"],
         description="The customer's email logs, newest first; bounds are exclusive.",
         parameters=[EMAIL_PATH_PARAMETER, CustomersLogsQuery],
         responses={200: CustomersLogsResponse, **CUSTOMERS.error_responses(400, 401, 404)},

@@ -112,19 +112,6 @@ def test_an_unknown_customer_is_404(rw_client, customer):
     assert response.json()["success"] is False
 
 
-def test_another_organisations_customer_is_404(other_client, customer):
-    EmailLogFactory(customer=customer)
-    assert other_client.get("/customers/matt@example.com/logs").status_code == 404
-
-
-def test_without_credentials_is_401(anon_client, customer):
-    assert anon_client.get("/customers/matt@example.com/logs").status_code == 401
-
-
-def test_a_read_only_user_may_read_logs(ro_client, customer):
-    assert ro_client.get("/customers/matt@example.com/logs").status_code == 200
-
-
 @pytest.mark.parametrize(
     ("query", "status"),
     [

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import OPTOUT
+from customers.api.fields import StrictQuerySerializer, StrictSerializer, StrictUUIDField
 
 from .. import selectors, services
 from ..models import CommunicationType, Event, UpdateType
@@ -23,11 +24,11 @@ def _communication_type(value: str) -> str:
     return upper
 
 
-class OptOutCommunicationAttributesRequest(serializers.Serializer):
+class OptOutCommunicationAttributesRequest(StrictSerializer):
     communicationType = serializers.CharField(max_length=16, help_text=f"{TYPES}, any case")
     communicationValue = serializers.CharField(max_length=320)
     okToCommunicate = serializers.BooleanField()
-    customerUUID = serializers.UUIDField(required=False, allow_null=True)
+    customerUUID = StrictUUIDField(required=False, allow_null=True)
 
     def validate_communicationType(self, value):
         return _communication_type(value)
@@ -44,14 +45,14 @@ class OptOutCommunicationAttributesRequest(serializers.Serializer):
         return attrs
 
 
-class OptOutStatusRequest(serializers.Serializer):
-    customerUUID = serializers.UUIDField(
+class OptOutStatusRequest(StrictSerializer):
+    customerUUID = StrictUUIDField(
         required=False, allow_null=True, help_text="Customer of items that name none"
     )
-    messageUUID = serializers.UUIDField(
+    messageUUID = StrictUUIDField(
         required=False, allow_null=True, help_text="Makes the request idempotent"
     )
-    userUUID = serializers.UUIDField(required=False, allow_null=True)
+    userUUID = StrictUUIDField(required=False, allow_null=True)
     apiCallSource = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=100
     )
@@ -117,7 +118,7 @@ class OptOutStatusResponse(serializers.Serializer):
     warnings = OptOutWarning(many=True)
 
 
-class OptOutStatusQuery(serializers.Serializer):
+class OptOutStatusQuery(StrictQuerySerializer):
     communicationValue = serializers.CharField(max_length=320)
     communicationType = serializers.CharField(
         max_length=16, required=False, help_text=f"{TYPES}; default: every type the value fits"
@@ -196,7 +197,11 @@ class OptOutStatusView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="optout_status_update",
-        tags=["Communication opt-out (seed 003)"],
+        description=(
+            "Record opt-in or opt-out statuses for the department; a replayed messageUUID changes"
+            " nothing. With processSynchronously false the request is queued and answered at "
+            "once."
+        ),
         summary="update opt-out status for a communication context",
         request=OptOutStatusRequest,
         responses={200: OptOutStatusResponse, **OPTOUT.error_responses(400, 401, 403, 404)},
@@ -232,7 +237,10 @@ class OptOutStatusView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="optout_status_get",
-        tags=["Communication opt-out (seed 003)"],
+        description=(
+            "The department's opt-out statuses of one email address or phone number (given in the"
+            " query), one per communication type."
+        ),
         summary="read back the opt-out status of a communication value (beyond the seed)",
         parameters=[OptOutStatusQuery],
         responses={200: OptOutStatusList, **OPTOUT.error_responses(400, 401, 404)},
@@ -252,7 +260,7 @@ def _replayed_message_uuid(data, department):
     if not isinstance(data, dict):
         return None
     try:
-        message_uuid = serializers.UUIDField().to_internal_value(data.get("messageUUID"))
+        message_uuid = StrictUUIDField().to_internal_value(data.get("messageUUID"))
     except (serializers.ValidationError, TypeError, AttributeError):
         return None
     if selectors.message_already_received(department=department, message_uuid=message_uuid):

@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from customers import selectors as customer_selectors
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import MARKETING_PREFERENCES
+from customers.api.fields import StrictQuerySerializer
 
 from .. import selectors, services
 
-TAG = "Customer marketing preferences"
 MAX_PAGE = 2**31 - 1
 
 
@@ -45,7 +45,7 @@ class MarketingPreferencesDetailSerializer(serializers.Serializer):
     data = MarketingPreferencesItemSerializer()
 
 
-class MarketingPreferencesPageQuerySerializer(serializers.Serializer):
+class MarketingPreferencesPageQuerySerializer(StrictQuerySerializer):
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
     per_page = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
@@ -95,8 +95,11 @@ class MarketingPreferencesView(OrganisationScopedView):
 class MarketingPreferenceListView(MarketingPreferencesView):
     @extend_schema(
         operation_id="listCustomerMarketingPreferences",
+        description=(
+            "The customer's opt-in state for every preference of the organisation, page by page "
+            "(page, per_page)."
+        ),
         summary="List a Customer's Marketing Preferences",
-        tags=[TAG],
         parameters=[CUSTOMER_ID, MarketingPreferencesPageQuerySerializer],
         responses={
             200: MarketingPreferencesListSerializer,
@@ -131,8 +134,8 @@ class MarketingPreferenceDetailView(MarketingPreferencesView):
 
     @extend_schema(
         operation_id="getCustomerMarketingPreference",
+        description="The customer's opt-in state for one preference.",
         summary="Get a Customer's Marketing Preference",
-        tags=[TAG],
         parameters=[CUSTOMER_ID, PREFERENCE_ID],
         responses={
             200: MarketingPreferencesDetailSerializer,
@@ -145,8 +148,8 @@ class MarketingPreferenceDetailView(MarketingPreferencesView):
 
     @extend_schema(
         operation_id="actionMarketingPreferenceOptIn",
+        description="Opt the customer in to the preference; opting in again changes nothing.",
         summary="Opt a Customer into a Marketing Preference",
-        tags=[TAG],
         parameters=[CUSTOMER_ID, PREFERENCE_ID],
         request=None,
         responses={
@@ -164,8 +167,8 @@ class MarketingPreferenceDetailView(MarketingPreferencesView):
 
     @extend_schema(
         operation_id="actionMarketingPreferenceOptOut",
+        description="Opt the customer out of the preference; opting out again changes nothing.",
         summary="Opt a Customer out of a Marketing Preference",
-        tags=[TAG],
         parameters=[CUSTOMER_ID, PREFERENCE_ID],
         request=None,
         responses={

@@ -20,12 +20,12 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
+from customers.api.fields import StrictQuerySerializer, StrictSerializer
 from customers.api.v2_contact import V2ContactSerializer, parse_since, v2_contacts, v2_time
 
 from .. import selectors, services
 from ..models import Preference
 
-TAG = "Preferences and subscriptions (v2)"
 # operation_id: the seed's own operationId, so generated clients keep their method names.
 MAX_ID = selectors.MAX_ID
 # More items than any organisation has preferences: a bigger body is a mistake, not a request.
@@ -70,7 +70,7 @@ class V2OrderField(serializers.Field):
         return str(value)
 
 
-class V2PreferenceRequestSerializer(serializers.Serializer):
+class V2PreferenceRequestSerializer(StrictSerializer):
     id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     publicName = serializers.CharField(max_length=255)
     privateName = serializers.CharField(max_length=255)
@@ -93,7 +93,7 @@ class V2PreferenceRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class V2ContactPreferenceStateSerializer(serializers.Serializer):
+class V2ContactPreferenceStateSerializer(StrictSerializer):
     id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     isPreference = serializers.BooleanField()
     isOptedIn = serializers.BooleanField(required=False)
@@ -173,7 +173,7 @@ class V2ContactOptInsSinceSerializer(serializers.Serializer):
     marketingPreferenceOptIns = V2MarketingPreferenceOptInSerializer(many=True)
 
 
-class V2MinContactQuerySerializer(serializers.Serializer):
+class V2MinContactQuerySerializer(StrictQuerySerializer):
     minContactID = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0)
 
 
@@ -251,8 +251,11 @@ PREFERENCE_ID_PARAM = OpenApiParameter("preferenceId", int, OpenApiParameter.PAT
 class V2PreferenceListView(V2View):
     @extend_schema(
         operation_id="create-preference",
+        description=(
+            "Create a preference, or a category when isPreference is false, optionally inside a "
+            "category."
+        ),
         summary="Create preference",
-        tags=[TAG],
         request=V2PreferenceRequestSerializer,
         responses={200: V2PreferenceWrittenSerializer, **V2.error_responses(400, 401, 403)},
     )
@@ -277,8 +280,8 @@ class V2PreferenceListView(V2View):
 
     @extend_schema(
         operation_id="get-preferences",
+        description="The organisation's preferences and categories as a tree, in order.",
         summary="Get preferences",
-        tags=[TAG],
         responses={200: V2PreferenceTreeSerializer(many=True), **V2.error_responses(401)},
     )
     def get(self, request):
@@ -289,8 +292,8 @@ class V2PreferenceListView(V2View):
 class V2PreferenceDetailView(V2View):
     @extend_schema(
         operation_id="update-preference",
+        description="Rename, move or reorder a preference or category.",
         summary="Update preference",
-        tags=[TAG],
         parameters=[ID_PARAM],
         request=V2PreferenceRequestSerializer,
         responses={200: V2PreferenceWrittenSerializer, **V2.error_responses(400, 401, 403, 404)},
@@ -325,8 +328,11 @@ class V2PreferenceDetailView(V2View):
 
     @extend_schema(
         operation_id="delete-preference",
+        description=(
+            "Delete a preference, or a category with its preferences; the opt-ins of the deleted "
+            "preferences are recorded on the ledger."
+        ),
         summary="Delete preference",
-        tags=[TAG],
         parameters=[ID_PARAM],
         responses={
             (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR),
@@ -345,8 +351,8 @@ class V2PreferenceDetailView(V2View):
 class V2PreferencesModifiedSinceView(V2View):
     @extend_schema(
         operation_id="get-modified-preferences-since-date",
+        description="Preferences and categories created or changed at or after the date.",
         summary="Get modified preferences since date",
-        tags=[TAG],
         parameters=[DATE_PARAM],
         responses={
             200: V2ModifiedPreferenceSerializer(many=True),
@@ -365,8 +371,11 @@ class V2ContactPreferencesView(V2View):
 
     @extend_schema(
         operation_id="get-preferences-for-contact",
+        description=(
+            "The organisation's preference tree with the contact's opt-in state on every "
+            "preference."
+        ),
         summary="Get preferences for contact",
-        tags=[TAG],
         parameters=[CONTACT_PARAM],
         responses={
             200: V2ContactPreferenceTreeSerializer(many=True),
@@ -382,8 +391,11 @@ class V2ContactPreferencesView(V2View):
 
     @extend_schema(
         operation_id="set-preferences-for-contact",
+        description=(
+            "Opt the contact in or out of the given preferences (categories may carry their "
+            "preferences); all or nothing."
+        ),
         summary="Set preferences for contact",
-        tags=[TAG],
         parameters=[CONTACT_PARAM],
         request=V2ContactPreferenceStateTreeSerializer(many=True),
         responses={
@@ -419,8 +431,11 @@ class V2ContactPreferencesView(V2View):
 class V2ContactsWithPreferenceView(V2View):
     @extend_schema(
         operation_id="get-contacts-opted-into-a-preference",
+        description=(
+            "Contacts opted in to the preference, by contact id from minContactID, in pages of up"
+            " to 1,000."
+        ),
         summary="Get contacts opted into a preference",
-        tags=[TAG],
         parameters=[PREFERENCE_ID_PARAM, V2MinContactQuerySerializer],
         responses={
             200: V2ContactWithPreferenceSerializer(many=True),
@@ -442,8 +457,11 @@ class V2ContactsWithPreferenceView(V2View):
 class V2ContactsOptInsSinceView(V2View):
     @extend_schema(
         operation_id="get-contacts-with-modified-preference-opt-in-since-date",
+        description=(
+            "Contacts whose opt-in to the preference changed at or after the date, with that opt-"
+            "in, by contact id from minContactID."
+        ),
         summary="Get contacts with modified preference opt-in since date",
-        tags=[TAG],
         parameters=[PREFERENCE_ID_PARAM, DATE_PARAM, V2MinContactQuerySerializer],
         responses={
             200: V2ContactOptInsSinceSerializer(many=True),

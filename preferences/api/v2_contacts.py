@@ -8,7 +8,12 @@ import ipaddress
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -16,7 +21,7 @@ from rest_framework.response import Response
 from customers import selectors as customer_selectors
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
-from customers.api.fields import EmailAddressField
+from customers.api.fields import EmailAddressField, StrictSerializer
 from customers.api.v2_contact import V2ContactSerializer, v2_contacts, v2_time
 from customers.models import Customer
 from customers.normalisation import normalise_email
@@ -44,9 +49,20 @@ def _has_nul(value) -> bool:
 
 
 # Requests ----------------------------------------------------------------------------------------
-class V2ContactDataFieldRequestSerializer(serializers.Serializer):
+@extend_schema_field(
+    {
+        "description": "A string (up to 2000 characters), number, boolean or null",
+        "nullable": True,
+        "anyOf": [{"type": "string", "maxLength": 2000}, {"type": "number"}, {"type": "boolean"}],
+    }
+)
+class _DataFieldValueField(serializers.JSONField):
+    """A data field's value: a scalar JSON value (objects and arrays are refused below)."""
+
+
+class V2ContactDataFieldRequestSerializer(StrictSerializer):
     key = serializers.CharField(max_length=100)
-    value = serializers.JSONField(allow_null=True)
+    value = _DataFieldValueField(allow_null=True)
 
     def validate_value(self, value):
         if isinstance(value, (dict, list)) or _has_nul(value):
@@ -56,7 +72,7 @@ class V2ContactDataFieldRequestSerializer(serializers.Serializer):
         return value
 
 
-class V2ApiContactRequestSerializer(serializers.Serializer):
+class V2ApiContactRequestSerializer(StrictSerializer):
     id = serializers.IntegerField(required=False, min_value=0, help_text="Ignored on create")
     email = EmailAddressField()
     optInType = serializers.ChoiceField(
@@ -65,13 +81,17 @@ class V2ApiContactRequestSerializer(serializers.Serializer):
     emailType = serializers.ChoiceField(
         choices=Customer.EmailType.values, required=False, allow_null=True
     )
-    dataFields = V2ContactDataFieldRequestSerializer(
-        many=True, required=False, allow_null=True, max_length=MAX_DATA_FIELDS
+    # A ListField, not many=True: a null list is allowed, a null item is not.
+    dataFields = serializers.ListField(
+        child=V2ContactDataFieldRequestSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_DATA_FIELDS,
     )
     status = serializers.CharField(required=False, help_text="Ignored: the status is ours")
 
 
-class V2ConsentRequestSerializer(serializers.Serializer):
+class V2ConsentRequestSerializer(StrictSerializer):
     """One consent record as `fields` [{key, value}]; keys in any case."""
 
     id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64)
@@ -124,13 +144,20 @@ def _clean_consent(record: dict) -> dict:
     return {name: value for name, value in record.items() if value}
 
 
-class V2ContactWithConsentAndPreferencesRequestSerializer(serializers.Serializer):
+class V2ContactWithConsentAndPreferencesRequestSerializer(StrictSerializer):
     contact = V2ApiContactRequestSerializer()
-    consentFields = V2ConsentRequestSerializer(
-        many=True, required=False, allow_null=True, max_length=MAX_CONSENT_RECORDS
+    # ListFields, not many=True: a null list is allowed, a null item is not.
+    consentFields = serializers.ListField(
+        child=V2ConsentRequestSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_CONSENT_RECORDS,
     )
-    preferences = V2ContactPreferenceStateTreeSerializer(
-        many=True, required=False, allow_null=True, max_length=MAX_STATES
+    preferences = serializers.ListField(
+        child=V2ContactPreferenceStateTreeSerializer(),
+        required=False,
+        allow_null=True,
+        max_length=MAX_STATES,
     )
 
 
@@ -254,6 +281,7 @@ class V2ContactDetailView(V2ContactsView):
     @extend_schema(
         operation_id="ApiContact_GetContact",
         summary="Get a contact by id or email address",
+        description="The contact with this id, or this email address (any case).",
         tags=[TAG],
         parameters=[CONTACT_PARAM],
         responses={200: V2ContactSerializer, **V2.error_responses(401, 404)},

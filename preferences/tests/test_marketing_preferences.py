@@ -198,30 +198,6 @@ def test_another_organisations_customer_is_a_404(rw_client, other_organisation, 
     assert not PreferenceOptIn.objects.exists()
 
 
-def test_the_other_organisation_cannot_see_our_customer(other_client, customer, preference):
-    assert other_client.get(url(customer)).status_code == 404
-    assert other_client.get(url(customer, preference)).status_code == 404
-    assert other_client.put(url(customer, preference)).status_code == 404
-
-
-@pytest.mark.parametrize("method", ["get", "put", "delete"])
-def test_no_credentials_is_a_401(anon_client, customer, preference, method):
-    assert getattr(anon_client, method)(url(customer, preference)).status_code == 401
-    assert anon_client.get(url(customer)).status_code == 401
-
-
-@pytest.mark.parametrize("method", ["put", "delete"])
-def test_a_read_only_user_may_not_change_state(ro_client, customer, preference, method):
-    response = getattr(ro_client, method)(url(customer, preference))
-    assert response.status_code == 403
-    assert not PreferenceOptIn.objects.exists()
-
-
-def test_a_read_only_user_may_read(ro_client, customer, preference):
-    assert ro_client.get(url(customer)).status_code == 200
-    assert ro_client.get(url(customer, preference)).status_code == 200
-
-
 def test_an_erased_customer_is_gone(rw_client, customer, preference):
     customer.erased_at = customer.created_at
     customer.save()

@@ -164,12 +164,6 @@ def test_another_organisations_contact_is_a_404(rw_client, other_organisation, s
     assert not PreferenceOptIn.objects.exists()
 
 
-def test_put_needs_write_access(ro_client, anon_client, customer, seed_tree):
-    assert put(ro_client, customer.pk, SEED_PUT).status_code == 403
-    assert put(anon_client, customer.pk, SEED_PUT).status_code == 401
-    assert not PreferenceOptIn.objects.exists()
-
-
 # GET --------------------------------------------------------------------------------------------
 def test_get_the_seed_shape(rw_client, organisation, customer):
     camping = CategoryFactory(organisation=organisation, public_name="Camping", order=0)
@@ -194,10 +188,6 @@ def test_get_the_seed_shape(rw_client, organisation, customer):
 
 def test_get_by_email(ro_client, customer, preference):
     assert ro_client.get(f"/v2/contacts/{customer.email}/preferences").status_code == 200
-
-
-def test_get_needs_credentials(anon_client, customer):
-    assert anon_client.get(f"/v2/contacts/{customer.pk}/preferences").status_code == 401
 
 
 def test_get_query_count_is_constant(

@@ -80,11 +80,6 @@ def test_another_organisations_preference_is_a_404(rw_client, foreign_preference
     assert rw_client.get(with_url(foreign_preference, "2020-01-01")).status_code == 404
 
 
-def test_no_credentials_is_a_401(anon_client, preference):
-    assert anon_client.get(with_url(preference)).status_code == 401
-    assert anon_client.get(with_url(preference, "2020-01-01")).status_code == 401
-
-
 def test_with_preference_query_count_is_constant(
     rw_client, organisation, preference, django_assert_max_num_queries
 ):

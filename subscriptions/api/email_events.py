@@ -21,7 +21,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -81,29 +86,59 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 
 # Schema -----------------------------------------------------------------------------------------
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "number", "description": "Unix seconds"},
+            {"type": "string", "format": "date-time"},
+        ]
+    }
+)
+class _EventTimeField(serializers.JSONField):
+    """When the event happened: unix seconds (a number) or an ISO 8601 date-time."""
+
+
 class EmailEventRequestSerializer(serializers.Serializer):
+    # Optional texts as parse_event reads them: null or "" is the same as absent.
     email = serializers.EmailField()
     event = serializers.ChoiceField(choices=EVENTS)
-    timestamp = serializers.CharField(help_text="Unix seconds (a number) or ISO 8601")
-    messageId = serializers.CharField(required=False, max_length=255)
-    emailId = serializers.CharField(required=False, max_length=64)
-    emailName = serializers.CharField(required=False, max_length=200)
-    emailVersion = serializers.CharField(required=False, max_length=200)
-    recipientName = serializers.CharField(required=False, max_length=200)
-    message = serializers.CharField(required=False, max_length=1000)
-    reason = serializers.CharField(required=False, max_length=1000)
+    timestamp = _EventTimeField(help_text="Unix seconds (a number) or ISO 8601")
+    messageId = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=255
+    )
+    emailId = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=64
+    )
+    emailName = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200
+    )
+    emailVersion = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200
+    )
+    recipientName = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=200
+    )
+    message = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=1000
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=1000
+    )
 
 
 class SendGridEventSerializer(serializers.Serializer):
     email = serializers.EmailField()
     event = serializers.ChoiceField(choices=sorted(SENDGRID_EVENTS))
     timestamp = serializers.IntegerField(help_text="Unix seconds")
-    sg_message_id = serializers.CharField(required=False)
-    sg_event_id = serializers.CharField(required=False)
-    type = serializers.ChoiceField(
-        choices=["bounce", "blocked"], required=False, help_text="Of a bounce: blocked is soft"
+    sg_message_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    sg_event_id = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    type = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Of a bounce: bounce is hard, blocked is soft; others are ignored",
     )
-    reason = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
 class EmailEventsResultSerializer(serializers.Serializer):
@@ -198,6 +233,9 @@ def parse_sendgrid_event(item: dict) -> DeliveryEvent:
     event = SENDGRID_EVENTS.get(name) if isinstance(name, str) else None
     if event is None:
         raise _ItemError("event", f"One of: {', '.join(sorted(SENDGRID_EVENTS))}.")
+    for key in ("type", "sg_event_id"):
+        if item.get(key) is not None and (not isinstance(item[key], str) or "\x00" in item[key]):
+            raise _ItemError(key, "A string.")
     if event == "bounce" and item.get("type") == "blocked":
         event = "blocked"  # refused for now by the receiving server: not a dead mailbox
     timestamp = item.get("timestamp")
@@ -267,28 +305,31 @@ class EmailEventsView(OrganisationScopedView):
             "as HardBounced, spamreport as IspComplained, unsubscribe as Unsubscribed, also "
             "without a customer. One invalid event makes the whole request a 400 naming it."
         ),
-        request=EmailEventRequestSerializer(many=True),
+        request=EmailEventRequestSerializer(many=True, min_length=1, max_length=MAX_EVENTS),
         responses={200: EmailEventsResultSerializer, **SERVICE.error_responses(400, 401, 403)},
         examples=[
+            # drf-spectacular lists a many=True request's example itself: one event each.
             OpenApiExample(
-                "A delivery and a hard bounce",
+                "A delivery",
                 request_only=True,
-                value=[
-                    {
-                        "email": "ada@example.org",
-                        "event": "delivered",
-                        "timestamp": 1767225600,
-                        "messageId": "msg-1",
-                        "emailName": "Spring sale",
-                    },
-                    {
-                        "email": "old@example.org",
-                        "event": "hard_bounce",
-                        "timestamp": "2026-01-01T00:00:05Z",
-                        "messageId": "msg-2",
-                        "reason": "550 5.1.1 mailbox unknown",
-                    },
-                ],
+                value={
+                    "email": "ada@example.org",
+                    "event": "delivered",
+                    "timestamp": 1767225600,
+                    "messageId": "msg-1",
+                    "emailName": "Spring sale",
+                },
+            ),
+            OpenApiExample(
+                "A hard bounce",
+                request_only=True,
+                value={
+                    "email": "old@example.org",
+                    "event": "hard_bounce",
+                    "timestamp": "2026-01-01T00:00:05Z",
+                    "messageId": "msg-2",
+                    "reason": "550 5.1.1 mailbox unknown",
+                },
             ),
             RESULT_EXAMPLE,
         ],
@@ -318,23 +359,22 @@ class SendGridEventsView(OrganisationScopedView):
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER),
             OpenApiParameter(TIMESTAMP_HEADER, str, OpenApiParameter.HEADER),
         ],
-        request=SendGridEventSerializer(many=True),
+        request=SendGridEventSerializer(many=True, min_length=1, max_length=MAX_EVENTS),
         responses={200: EmailEventsResultSerializer, **SERVICE.error_responses(400, 401, 403)},
         examples=[
             OpenApiExample(
                 "A bounce",
                 request_only=True,
-                value=[
-                    {
-                        "email": "old@example.org",
-                        "timestamp": 1767225600,
-                        "event": "bounce",
-                        "type": "bounce",
-                        "sg_event_id": "ZHVtbXkgZXZlbnQ",
-                        "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
-                        "reason": "550 5.1.1 The email account does not exist.",
-                    }
-                ],
+                # drf-spectacular lists a many=True request's example itself.
+                value={
+                    "email": "old@example.org",
+                    "timestamp": 1767225600,
+                    "event": "bounce",
+                    "type": "bounce",
+                    "sg_event_id": "ZHVtbXkgZXZlbnQ",
+                    "sg_message_id": "14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+                    "reason": "550 5.1.1 The email account does not exist.",
+                },
             ),
             RESULT_EXAMPLE,
         ],

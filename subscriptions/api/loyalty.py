@@ -1,6 +1,6 @@
 """The loyalty dialect's marketing-subscription route (seed 001)."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -24,15 +24,15 @@ def invalid(message: str) -> DialectError:
 def parse_statuses(body) -> dict[str, str]:
     """The body as {channel: "OPT_IN"|"OPT_OUT"}, or the seed's 400 message.
 
-    When several errors apply, the first in DESIGN §4b's order wins. A channel given as null
-    counts as absent; a channel object without "preference" (or with a null one) is "not sent".
+    When several errors apply, the first in the seed's order wins. A channel given as null, or
+    as an object without "preference" (or with a null one), is "not sent".
     """
     if not isinstance(body, dict):
         body = {}
     for key in body:
         if key not in CHANNELS:
             raise invalid(f"Invalid communication channel present in the request: {key}.")
-    given = {channel: body[channel] for channel in CHANNELS if body.get(channel) is not None}
+    given = {channel: body[channel] for channel in CHANNELS if channel in body}
     if not given:
         raise invalid("Either Email or SMS Preference is required.")
     statuses = {}
@@ -47,17 +47,25 @@ def parse_statuses(body) -> dict[str, str]:
     return statuses
 
 
-class LoyaltyMarketingSubscriptionRequestSerializer(serializers.Serializer):
-    email = inline_serializer(
-        name="LoyaltyEmailPreference",
-        fields={"preference": serializers.ChoiceField(choices=PREFERENCES)},
-        required=False,
-    )
-    sms = inline_serializer(
-        name="LoyaltySmsPreference",
-        fields={"preference": serializers.ChoiceField(choices=PREFERENCES)},
-        required=False,
-    )
+def _channel(description: str) -> dict:
+    return {
+        "type": "object",
+        "description": description,
+        "properties": {"preference": {"type": "string", "enum": list(PREFERENCES)}},
+        "required": ["preference"],
+    }
+
+
+# What parse_statuses accepts: email, sms or both, each with a preference; no other keys.
+LOYALTY_REQUEST_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "email": _channel("The LOYALTY email programme"),
+        "sms": _channel("The default SMS shortcode programme"),
+    },
+    "additionalProperties": False,
+    "minProperties": 1,
+}
 
 
 class LoyaltyMessageSerializer(serializers.Serializer):
@@ -69,13 +77,12 @@ class MarketingSubscriptionView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="loyalty_marketing_subscription_update",
-        tags=["Loyalty"],
         description=(
             "Set the member's email (LOYALTY programme) and/or SMS (default shortcode) "
             "subscription. All or nothing. Programme-level: does not change the v2 suppression "
             "status."
         ),
-        request=LoyaltyMarketingSubscriptionRequestSerializer,
+        request={"application/json": LOYALTY_REQUEST_SCHEMA},
         responses={200: LoyaltyMessageSerializer, **LOYALTY.error_responses(400, 401, 403, 404)},
         examples=[
             OpenApiExample(

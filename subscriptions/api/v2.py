@@ -1,7 +1,5 @@
 """Subscription and suppression routes of the v2 dialect (seed 002), field names as the seed's."""
 
-from urllib.parse import urlsplit
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -10,7 +8,7 @@ from rest_framework.response import Response
 
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
-from customers.api.fields import EmailAddressField
+from customers.api.fields import EmailAddressField, StrictQuerySerializer, StrictSerializer
 from customers.api.v2_contact import (
     V2ContactSerializer,
     parse_since,
@@ -26,12 +24,13 @@ from .. import selectors, services
 from ..models import Suppression
 
 MAX_SUPPRESS_ITEMS = 10_000
+# The schema's pattern for return URLs, which the server applies as it is.
+RETURN_URL_PATTERN = r"^([Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+([/?#][!-~]*)?)?$"
 MAX_ID = 2**63 - 1
 PREFERRED_LOCALES = [
     "cs-CS", "da-DA", "de-DE", "el-EL", "en-EN", "es-ES", "es", "fi-FI", "fr-FR", "hu-HU",
     "it-IT", "nl-NL", "nb-NO", "pl-PL", "pt-PT", "ru-RU", "se-SE", "sk-SK", "tr-TR", "zh-CN",
 ]  # fmt: skip
-TAG = ["v2: subscriptions and suppression"]
 
 
 def address_contact(email: str | None, status: str) -> dict:
@@ -60,7 +59,7 @@ class V2SuppressedContactSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Suppression.Reason.choices)
 
 
-class V2UnsubscribeRequestSerializer(serializers.Serializer):
+class V2UnsubscribeRequestSerializer(StrictSerializer):
     email = EmailAddressField()
 
 
@@ -69,41 +68,68 @@ class V2ContactRefSerializer(serializers.Serializer):
     email = EmailAddressField(required=False, allow_null=True)
 
 
+# What _parse_contact_refs accepts: up to 10,000 items, each a contact id or an email address.
+SUPPRESS_CONTACTS_REQUEST_SCHEMA = {
+    "type": "array",
+    "maxItems": MAX_SUPPRESS_ITEMS,
+    "items": {
+        "oneOf": [
+            {
+                "type": "object",
+                "description": "By contact id",
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    "email": {"nullable": True, "enum": [None]},
+                },
+                "required": ["id"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "description": "By email address (an id of 0 or null is ignored)",
+                "properties": {
+                    "email": {"type": "string", "format": "email", "maxLength": 254},
+                    "id": {"type": "integer", "nullable": True, "enum": [0, None]},
+                },
+                "required": ["email"],
+                "additionalProperties": False,
+            },
+        ]
+    },
+}
+
+
 class V2SuppressContactsResultSerializer(serializers.Serializer):
     suppressed = V2ContactRefSerializer(many=True)
     notFound = V2ContactRefSerializer(many=True)
 
 
-class V2DataFieldSerializer(serializers.Serializer):
+class V2DataFieldSerializer(StrictSerializer):
     key = serializers.CharField(max_length=100)
     value = serializers.CharField(max_length=2000, allow_blank=True)
 
 
-class V2UnsubscribedContactSerializer(serializers.Serializer):
+class V2UnsubscribedContactSerializer(StrictSerializer):
     email = EmailAddressField()
     dataFields = V2DataFieldSerializer(many=True, required=False, max_length=200)
 
 
-class V2ResubscribeNoChallengeRequestSerializer(serializers.Serializer):
+class V2ResubscribeNoChallengeRequestSerializer(StrictSerializer):
     unsubscribedContact = V2UnsubscribedContactSerializer()
 
 
 class V2ResubscribeRequestSerializer(V2ResubscribeNoChallengeRequestSerializer):
     preferredLocale = serializers.ChoiceField(choices=PREFERRED_LOCALES, required=False)
-    returnUrlToUseIfChallenged = serializers.CharField(
-        max_length=2000, required=False, allow_blank=True
+    # Only http(s), absolute, without spaces or control characters: the browser is sent there
+    # after confirming, and any other scheme (javascript:, data:, …) would be an open door.
+    returnUrlToUseIfChallenged = serializers.RegexField(
+        RETURN_URL_PATTERN,
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        error_messages={"invalid": "Must be an absolute http or https URL without spaces."},
     )
-
-    def validate_returnUrlToUseIfChallenged(self, value):
-        # Only http(s): the browser is sent there after confirming, and any other scheme
-        # (javascript:, data:, …) would be an open door.
-        if value:
-            parts = urlsplit(value)
-            if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-                raise serializers.ValidationError("Must be an absolute http or https URL.")
-            if any(ch.isspace() or ord(ch) < 32 for ch in value):
-                raise serializers.ValidationError("Must not contain spaces or control characters.")
-        return value
 
 
 class V2ResubscribeResultSerializer(serializers.Serializer):
@@ -111,7 +137,7 @@ class V2ResubscribeResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ContactAdded", "ContactChallenged"])
 
 
-class V2SinceQuerySerializer(serializers.Serializer):
+class V2SinceQuerySerializer(StrictQuerySerializer):
     select = serializers.IntegerField(min_value=1, max_value=1000, default=1000)
     skip = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
 
@@ -157,19 +183,35 @@ def _parse_contact_refs(data) -> list[services.ContactRef]:
 
 
 # Views -----------------------------------------------------------------------------------------
+UNSUBSCRIBED_EXAMPLE = {
+    "suppressedContact": {
+        "id": 123,
+        "email": "john.smith@emailsim.io",
+        "optInType": "Single",
+        "emailType": "Html",
+        "dataFields": None,
+        "status": "Unsubscribed",
+    },
+    "dateRemoved": "2020-01-01T09:40:18.527Z",
+    "reason": "Unsubscribed",
+}
+
+
 class UnsubscribeView(OrganisationScopedView):
     dialect = V2
 
     @extend_schema(
         operation_id="v2_contacts_unsubscribe",
-        tags=TAG,
         description=(
             "Suppress an address with reason Unsubscribed; an unknown address is suppressed too "
             "(suppressedContact.id 0)."
         ),
         request=V2UnsubscribeRequestSerializer,
         responses={200: V2SuppressedContactSerializer, **V2.error_responses(400, 401, 403)},
-        examples=[OpenApiExample("Request", value={"email": "john.smith@emailsim.io"})],
+        examples=[
+            OpenApiExample("Request", value={"email": "john.smith@emailsim.io"}, request_only=True),
+            OpenApiExample("Unsubscribed", value=UNSUBSCRIBED_EXAMPLE, response_only=True),
+        ],
     )
     def post(self, request):
         body = V2UnsubscribeRequestSerializer(data=request.data)
@@ -189,12 +231,11 @@ class SuppressContactsView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contacts_suppress",
-        tags=TAG,
         description=(
             "Suppress up to 10,000 contacts given by id or email (reason Suppressed). "
             "Unknown contacts are reported in notFound and not suppressed."
         ),
-        request=V2ContactRefSerializer(many=True),
+        request={"application/json": SUPPRESS_CONTACTS_REQUEST_SCHEMA},
         responses={200: V2SuppressContactsResultSerializer, **V2.error_responses(400, 401, 403)},
         examples=[
             OpenApiExample(
@@ -222,7 +263,6 @@ class ResubscribeView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contacts_resubscribe",
-        tags=TAG,
         description=(
             "Send a suppressed contact a localised email with a confirmation link; the contact "
             "stays suppressed until it is confirmed (ContactChallenged). A contact that is not "
@@ -256,7 +296,6 @@ class ResubscribeWithNoChallengeView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contacts_resubscribe_with_no_challenge",
-        tags=TAG,
         description=(
             "Resubscribe at once and apply dataFields (ContactAdded). A hard-bounced or "
             "complained address is refused with 400: it needs a confirmed challenge."
@@ -317,7 +356,6 @@ _SINCE_PARAMETERS = [
 class SuppressedSinceView(_SinceView):
     @extend_schema(
         operation_id="v2_contacts_suppressed_since",
-        tags=TAG,
         description="Suppressed addresses (every reason) since a date, by time then id.",
         parameters=_SINCE_PARAMETERS,
         responses={
@@ -334,7 +372,6 @@ class UnsubscribedSinceView(_SinceView):
 
     @extend_schema(
         operation_id="v2_contacts_unsubscribed_since",
-        tags=TAG,
         description="Addresses unsubscribed (reason Unsubscribed) since a date, by time then id.",
         parameters=_SINCE_PARAMETERS,
         responses={
@@ -351,7 +388,6 @@ class ContactSubscriptionsView(OrganisationScopedView):
 
     @extend_schema(
         operation_id="v2_contact_subscriptions",
-        tags=TAG,
         description="The contact (with its subscription status) and its preference opt-ins.",
         responses={200: V2ContactSubscriptionsSerializer, **V2.error_responses(401, 404)},
     )
