@@ -376,3 +376,13 @@ def test_erasure_blanks_the_consent_records_on_the_ledger(rw_client, organisatio
     rw_client.post("/v2/contacts/with-consent-and-preferences", body, format="json")
     assert rw_client.delete("/customers/new@example.com").status_code == 200
     assert not ConsentEvent.objects.filter(consent__isnull=False).exists()
+
+
+@pytest.mark.parametrize("field", ["preferences", "consentFields"])
+def test_a_null_item_in_a_list_is_400_and_changes_nothing(rw_client, organisation, field):
+    # Found by schemathesis: `"preferences": [null]` used to be a 500.
+    body = {"contact": {"email": "new@example.com"}, field: [None]}
+    response = rw_client.post("/v2/contacts/with-consent-and-preferences", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["message"].endswith(response.json()["errorCode"])
+    assert nothing_changed(organisation)
