@@ -13,6 +13,12 @@ def new_log_id() -> str:
     return f"log_{secrets.token_hex(8)}"
 
 
+def new_log_ids(count: int) -> list[str]:
+    """`count` public log ids as new_log_id makes them, from one read of the random source."""
+    random = secrets.token_hex(8 * count)
+    return ["log_" + random[start : start + 16] for start in range(0, 16 * count, 16)]
+
+
 class EmailLog(models.Model):
     """One email sent to (or scheduled for) a customer and its latest delivery status."""
 

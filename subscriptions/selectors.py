@@ -90,7 +90,9 @@ def customers_by_email_key(*, organisation, email_keys: Iterable[str]) -> dict[s
     if not email_keys:
         return {}
     customers = (
-        Customer.objects.for_organisation(organisation).live().filter(email_key__in=email_keys)
+        Customer.objects.for_organisation(organisation)
+        .live()
+        .filter(email_key__in_array=email_keys)
     )
     return {customer.email_key: customer for customer in customers}
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from customers import locking
 from customers.ledger import Change, Provenance, record_changes
+from customers.lookups import array_literal
 from customers.models import Customer
 from customers.normalisation import address_key, normalise_email
 from customers.services import customer_merge_data_fields
@@ -91,7 +92,7 @@ def _suppress(
     existing = {
         entry.address_key: entry
         for entry in Suppression.objects.filter(
-            organisation_id=organisation_id, address_key__in=by_key
+            organisation_id=organisation_id, address_key__in_array=by_key
         )
     }
     changes, updated = [], []
@@ -106,8 +107,7 @@ def _suppress(
         elif not restored:
             continue
         updated.append(entry)
-    if updated:
-        Suppression.objects.bulk_update(updated, ["email", "reason", "date_removed"])
+    _update_suppressions(updated)
     now = timezone.now()
     created = [
         Suppression(
@@ -169,10 +169,11 @@ def _insert_suppressions(entries: list[Suppression]) -> None:
             [
                 entries[0].organisation_id,
                 entries[0].created_at,
-                [entry.address_key for entry in entries],
-                [entry.email for entry in entries],
-                [entry.reason for entry in entries],
-                [entry.date_removed for entry in entries],
+                # One array literal per column: quoting values one by one costs more.
+                array_literal([entry.address_key for entry in entries]),
+                array_literal([entry.email for entry in entries]),
+                array_literal([entry.reason for entry in entries]),
+                array_literal([entry.date_removed for entry in entries]),
             ],
         )
         ids = dict((key, pk) for pk, key in cursor.fetchall())
@@ -180,6 +181,33 @@ def _insert_suppressions(entries: list[Suppression]) -> None:
         entry.id = ids[entry.address_key]
         entry._state.adding = False
         entry._state.db = connection.alias
+
+
+def _update_suppressions(entries: list[Suppression]) -> None:
+    """One UPDATE of the entries' address, reason and date, whatever their number.
+
+    On PostgreSQL the new values travel as arrays (unnest) joined on the id: bulk_update's
+    CASE WHEN per row and column costs far more to compile than the update. Elsewhere the ORM's
+    bulk_update.
+    """
+    if not entries:
+        return
+    if connection.vendor != "postgresql":
+        Suppression.objects.bulk_update(entries, ["email", "reason", "date_removed"])
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Suppression._meta.db_table} AS s "  # our own table name, never input
+            "SET email = t.e, reason = t.r, date_removed = t.d "
+            "FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::timestamptz[]) "
+            "AS t(i, e, r, d) WHERE s.id = t.i",
+            [
+                array_literal([entry.pk for entry in entries]),
+                array_literal([entry.email for entry in entries]),
+                array_literal([entry.reason for entry in entries]),
+                array_literal([entry.date_removed for entry in entries]),
+            ],
+        )
 
 
 def _unsuppress(*, suppression: Suppression, customer_id: int | None, provenance: Provenance):
