@@ -52,7 +52,17 @@ def clean_email(value) -> str:
     if len(email) > EMAIL_MAX_LENGTH or "@" not in email:
         raise InvalidEmail(_INVALID)
     if _PLAIN_EMAIL_RE.match(email) and email.index("@") <= 64:
-        return email
+        return email  # what _clean_email_in_full answers for it (tests/test_one_address_syntax)
+    return _clean_email_in_full(email)
+
+
+def _clean_email_in_full(value) -> str:
+    """clean_email without its fast path: the whole syntax, for any address."""
+    if not isinstance(value, str):
+        raise InvalidEmail(_INVALID)
+    email = value.strip()
+    if len(email) > EMAIL_MAX_LENGTH or "@" not in email:
+        raise InvalidEmail(_INVALID)
     email = unicodedata.normalize("NFC", email)
     local, _, domain = email.rpartition("@")
     if not local or len(local) > 64 or not _valid_local(local) or not _valid_domain(domain):

@@ -3,6 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
 
@@ -93,9 +94,11 @@ def email_logs_import_rows(*, organisation, rows: list[LogRow]) -> tuple[Counter
 
 
 # Delivery events ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DeliveryEvent:
-    """One delivery event of a sending provider, validated; `email` normalised."""
+class DeliveryEvent(NamedTuple):
+    """One delivery event of a sending provider, validated; `email` normalised.
+
+    Immutable; a named tuple rather than a frozen dataclass, which costs three times as much to
+    make (10,000 per request)."""
 
     email: str
     event: str

@@ -209,23 +209,26 @@ def _parse_all(items: list, parse_one) -> list[DeliveryEvent]:
     return events
 
 
+_EVENT_NAMES = frozenset(EVENTS)
+_TEXT_FIELD_LIST = tuple((key, name, longest) for key, (name, longest) in TEXT_FIELDS.items())
+
+
 def parse_event(item: dict) -> DeliveryEvent:
     event = item.get("event")
-    if event not in EVENTS:
+    if not isinstance(event, str) or event not in _EVENT_NAMES:
         raise _ItemError("event", f"One of: {', '.join(EVENTS)}.")
     values = {}
-    for key, (name, longest) in TEXT_FIELDS.items():
-        value = item.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > longest or "\x00" in value:
-            raise _ItemError(key, f"A string of at most {longest} characters.")
-        if key == "reason" and values.get("message"):
-            continue  # message wins over reason
-        values[name] = value
-    return DeliveryEvent(
-        email=_email(item), event=event, created=_time(item.get("timestamp")), **values
-    )
+    if not TEXT_FIELDS.keys().isdisjoint(item):
+        for key, name, longest in _TEXT_FIELD_LIST:
+            value = item.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str) or len(value) > longest or "\x00" in value:
+                raise _ItemError(key, f"A string of at most {longest} characters.")
+            if key == "reason" and values.get("message"):
+                continue  # message wins over reason
+            values[name] = value
+    return DeliveryEvent(_email(item), event, _time(item.get("timestamp")), **values)
 
 
 def parse_sendgrid_event(item: dict) -> DeliveryEvent:
