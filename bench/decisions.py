@@ -1,6 +1,6 @@
 """Times POST /consent/v1/decisions with 10,000 recipients through gunicorn, beside bare SQL.
 
-    python bench/decisions.py [--calls 25] [--customers 100000]
+    python bench/decisions.py [--calls 25] [--customers 100000] [--port N] [--no-write]
 
 Target (DESIGN §10): ≤ 300 ms per 10,000 recipients and ≤ 2x the same SQL run bare.
 
@@ -272,8 +272,8 @@ def free_port() -> int:
 class Server:
     """gunicorn on loopback with the production posture (DEBUG=false)."""
 
-    def __init__(self, workers: int = 2):
-        self.port = free_port()
+    def __init__(self, workers: int = 2, port: int | None = None):
+        self.port = port or free_port()
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
@@ -362,6 +362,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=25)
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--port", type=int, help="gunicorn's port (default: any free one)")
+    parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
     args = parser.parse_args()
     from results import machine_line, write_section
 
@@ -369,7 +371,7 @@ def main() -> None:
     org, preference_id = fresh_database(args.customers)
     body = question(org, preference_id, args.customers)
     statements = captured_sql(org, body)
-    server = Server()
+    server = Server(port=args.port)
     try:
         server.timed_posts("/consent/v1/decisions", [body] * 3)  # warm both workers
         # CPU used by the web workers and their PostgreSQL backends: what the request costs,
@@ -433,7 +435,8 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    write_section("decisions", text)
+    if not args.no_write:
+        write_section("decisions", text)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Times POST /consent/v1/email-events with 10,000 events per call through gunicorn (≤ 1 s).
 
-    python bench/email_events.py [--calls 5] [--customers 100000]
+    python bench/email_events.py [--calls 5] [--customers 100000] [--port N] [--no-write]
 
 Uses bench/decisions.py's database (100,000 customers, filled set-based with SQL, in its own
 database: BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/consent_bench_events)
@@ -62,6 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=5)
     parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--port", type=int, help="gunicorn's port (default: any free one)")
+    parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
     args = parser.parse_args()
     sys.path.append(str(ROOT / "bench"))
     from results import machine_line, write_section
@@ -69,7 +71,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     bench.fresh_database(args.customers)
     bodies = [events(call, args.customers) for call in range(args.calls + 1)]
-    server = bench.Server()
+    server = bench.Server(port=args.port)
     try:
         server.timed_posts("/consent/v1/email-events", [bodies[0][:10]] * 2)  # warm up
         times, answers, web_cpu, db_cpu = server.measured_posts(
@@ -107,7 +109,8 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    write_section("email_events", text)
+    if not args.no_write:
+        write_section("email_events", text)
 
 
 if __name__ == "__main__":
