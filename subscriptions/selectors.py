@@ -97,6 +97,21 @@ def customers_by_email_key(*, organisation, email_keys: Iterable[str]) -> dict[s
     return {customer.email_key: customer for customer in customers}
 
 
+def customer_ids_by_email_key(*, organisation, email_keys: Iterable[str]) -> dict[str, int]:
+    """{address: id} of the organisation's (not erased) customers with these addresses; 1 query.
+
+    customers_by_email_key's rows without building a model instance each (bulk writers)."""
+    email_keys = set(email_keys)
+    if not email_keys:
+        return {}
+    return dict(
+        Customer.objects.for_organisation(organisation)
+        .live()
+        .filter(email_key__in_array=email_keys)
+        .values_list("email_key", "pk")
+    )
+
+
 def contact_by_email_or_404(*, organisation, email: str) -> Customer:
     """The organisation's (not erased) customer with this address, whatever its case; else 404."""
     try:

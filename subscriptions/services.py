@@ -310,7 +310,7 @@ def suppressions_add(
     Returns (created, updated, unchanged); "updated" is an entry whose reason a stronger one
     replaced (R7) or an erased entry whose address came back.
     """
-    customers = selectors.customers_by_email_key(
+    customer_ids = selectors.customer_ids_by_email_key(
         organisation=organisation, email_keys=[entry.email for entry in entries]
     )
     wanted = [
@@ -318,7 +318,7 @@ def suppressions_add(
             email=entry.email,
             reason=entry.reason,
             date_removed=entry.date_removed,
-            customer_id=customers[entry.email].pk if entry.email in customers else None,
+            customer_id=customer_ids.get(entry.email),
         )
         for entry in entries
     ]
