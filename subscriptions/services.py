@@ -270,10 +270,7 @@ def contacts_suppress(
     now = timezone.now()
     suppressed, not_found, wanted = [], [], []
     for ref, key in zip(refs, keys, strict=True):
-        if ref.id is not None:
-            customer = by_id.get(ref.id)
-        else:
-            customer = by_key.get(key)
+        customer = by_id.get(ref.id) if ref.id is not None else by_key.get(key)
         if customer is None:
             not_found.append(ref)
             continue
