@@ -38,7 +38,9 @@ def address_contact(email: str | None, status: str) -> dict:
     return v2_contact(Customer(id=0, email=email), status)
 
 
-def suppressed_contact(entry: Suppression, customer: Customer | None, contact=None) -> dict:
+def suppressed_contact(entry, customer, contact=None) -> dict:
+    """An entry (a Suppression or selectors.SuppressedRow) with its customer (a Customer or
+    selectors.ContactRow), if any."""
     if contact is None:
         contact = (
             v2_contact(customer, entry.reason)
@@ -334,7 +336,7 @@ class _SinceView(OrganisationScopedView):
             skip=query.validated_data["skip"],
             select=query.validated_data["select"],
         )
-        customers = selectors.customers_by_email_key(
+        customers = selectors.contacts_by_email_key(
             organisation=self.organisation, email_keys=[entry.email for entry in entries]
         )
         return Response(
