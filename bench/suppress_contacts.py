@@ -1,12 +1,19 @@
-"""Times PUT /v2/contacts/suppress-contacts with 10,000 items on PostgreSQL (DESIGN §10: ≤ 1 s).
+"""Times PUT /v2/contacts/suppress-contacts with 10,000 items on PostgreSQL (target ≤ 500 ms).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/consent_bench python bench/suppress_contacts.py
+    python bench/suppress_contacts.py [--database consent_bench] [--runs 3] [--no-write]
+        [--profile FILE]
 
-Creates (and drops) its own database named in DATABASE_URL. Each run uses a fresh organisation
-with 10,000 customers; "all found" suppresses all of them (10,000 suppressions, 10,000 ledger
-events), "half found" names 5,000 customers and 5,000 unknown addresses.
+Creates (and drops) its own database (--database, else the one named in DATABASE_URL). Each run
+uses a fresh organisation with 10,000 customers; "all found" suppresses all of them (10,000
+suppressions, 10,000 ledger events), "half found" names 5,000 customers and 5,000 unknown
+addresses. The call goes through Django's test client in-process; beside its wall time the
+process's CPU time (the Python side) is shown, which a busy machine disturbs far less.
+--profile writes a cProfile of the timed calls (CPU clock) to FILE.
 """
 
+import argparse
+import cProfile
+import json
 import os
 import statistics
 import subprocess
@@ -21,7 +28,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/consent_bench")
 os.environ.setdefault("API_RATE_LIMIT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
-DB_NAME = os.environ["DATABASE_URL"].rsplit("/", 1)[-1]
+# The production posture: no query log, no debug cursor.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
 def psql(sql):
@@ -30,7 +40,19 @@ def psql(sql):
     )
 
 
-def main(runs: int = 3) -> None:
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=os.environ["DATABASE_URL"].rsplit("/", 1)[-1])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", default=None, help="write a CPU-time cProfile here")
+    parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
+    options = parser.parse_args()
+    DB_NAME = options.database
+    os.environ["DATABASE_URL"] = (
+        os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + options.database
+    )
+    runs = options.runs
+    profiler = cProfile.Profile(time.process_time) if options.profile else None
     from results import machine_line, write_section
 
     psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
@@ -46,6 +68,7 @@ def main(runs: int = 3) -> None:
 
     call_command("migrate", verbosity=0)
     results = {"all found": [], "half found": []}
+    cpu = {case: [] for case in results}
     for run in range(runs):
         for case in results:
             org = services.organisation_get_or_create(slug=f"bench-{run}-{case[:3]}")
@@ -69,29 +92,47 @@ def main(runs: int = 3) -> None:
                 + __import__("base64").b64encode(f"u-{org.slug}:bench-password".encode()).decode()
             )
             client.put("/v2/contacts/suppress-contacts", [{"email": "warm@x.io"}], format="json")
-            started = time.perf_counter()
-            response = client.put("/v2/contacts/suppress-contacts", body, format="json")
+            # Encoded before the clock starts: the client's own JSON encoding is not the server's.
+            payload = json.dumps(body)
+            if profiler:
+                profiler.enable()
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.put(
+                "/v2/contacts/suppress-contacts", payload, content_type="application/json"
+            )
             results[case].append((time.perf_counter() - started) * 1000)
+            cpu[case].append((time.process_time() - started_cpu) * 1000)
+            if profiler:
+                profiler.disable()
             assert response.status_code == 200, response.content[:200]
     from django.db import connections
 
     connections.close_all()
     psql(f"DROP DATABASE {DB_NAME}")
     lines = [
-        "## suppress-contacts, 10,000 items per call (target ≤ 1 s)",
+        "## suppress-contacts, 10,000 items per call (target ≤ 500 ms)",
         "",
         machine_line("suppress_contacts.py"),
         "",
-        "| case | median | runs |",
-        "|---|---:|---|",
+        "| case | median | runs | CPU of the Python process (median) |",
+        "|---|---:|---|---:|",
     ]
     for case, times in results.items():
         median = statistics.median(times)
+        cpu_median = statistics.median(cpu[case])
         runs_text = ", ".join(f"{t:.0f} ms" for t in times)
-        print(f"suppress-contacts, 10,000 items, {case}: median {median:.0f} ms ({runs_text})")
-        verdict = "met" if median <= 1000 else "NOT met"
-        lines.append(f"| {case} | {median:.0f} ms ({verdict}) | {runs_text} |")
-    write_section("suppress_contacts", "\n".join(lines))
+        print(
+            f"suppress-contacts, 10,000 items, {case}: median {median:.0f} ms ({runs_text}); "
+            f"CPU median {cpu_median:.0f} ms; load {os.getloadavg()[0]:.1f}"
+        )
+        verdict = "met" if median <= 500 else "NOT met"
+        lines.append(
+            f"| {case} | {median:.0f} ms ({verdict}) | {runs_text} | {cpu_median:.0f} ms |"
+        )
+    if profiler:
+        profiler.dump_stats(options.profile)
+    if not options.no_write:
+        write_section("suppress_contacts", "\n".join(lines))
 
 
 if __name__ == "__main__":

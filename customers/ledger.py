@@ -25,6 +25,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .lookups import array_literal
 from .models import ConsentEvent, Customer
 
 Source = ConsentEvent.Source
@@ -143,6 +144,8 @@ def _insert_postgresql(organisation_id, changes: list[Change], provenance, occur
 
     The per-event columns travel as arrays (unnest) and the shared provenance as scalars: for
     10,000 events this is several times faster than the ORM building and compiling 10,000 rows.
+    Each array is one array literal (text): psycopg quoting a list of 10,000 values item by item
+    costs more than the INSERT itself.
     """
     table = ConsentEvent._meta.db_table
     with connection.cursor() as cursor:
@@ -162,12 +165,12 @@ def _insert_postgresql(organisation_id, changes: list[Change], provenance, occur
                 provenance.request_id[:64],
                 _json_or_null(provenance.consent),
                 occurred_at,
-                [change.customer_id for change in changes],
-                [change.subject_key for change in changes],
-                [change.kind for change in changes],
-                [str(change.target)[:200] for change in changes],
-                [_json_or_null(change.old) for change in changes],
-                [_json_or_null(change.new) for change in changes],
+                array_literal([change.customer_id for change in changes]),
+                array_literal([change.subject_key for change in changes]),
+                array_literal([change.kind for change in changes]),
+                array_literal([str(change.target)[:200] for change in changes]),
+                array_literal([_json_or_null(change.old) for change in changes]),
+                array_literal([_json_or_null(change.new) for change in changes]),
             ],
         )
 

@@ -100,9 +100,17 @@ class PreferenceOptIn(models.Model):
                 name="optin_pref_opted_in_idx",
                 condition=models.Q(opted_in=True),
             ),
-            # GET /v2/contacts/with-preference/{id}/opt-ins-since/{date}
+            # GET /v2/contacts/with-preference/{id}/opt-ins-since/{date} when few rows changed
+            # since the date: the changed rows, then a sort by contact.
             models.Index(
                 fields=["preference", "modified_at", "customer"], name="optin_pref_modified_idx"
+            ),
+            # GET /v2/contacts/with-preference/{id}/opt-ins-since/{date}?minContactID= when many
+            # did: a range scan in contact order from minContactID, the date checked in the
+            # index, that stops at the page's 1000th row.
+            models.Index(
+                fields=["preference", "customer", "modified_at"],
+                name="optin_pref_cust_modified_idx",
             ),
         ]
 

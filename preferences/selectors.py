@@ -3,9 +3,12 @@
 Each selector runs a constant number of queries whatever the size of its answer.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 
@@ -177,11 +180,41 @@ def marketing_states(*, customer: Customer, preferences: list[Preference]):
 
 
 # Contacts with a preference (seed 002) ----------------------------------------------------------
-def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[dict]:
-    """Contacts opted into the preference, ascending id from min_contact_id, at most 1000.
+# On PostgreSQL the two lists below look each contact up with a LATERAL subquery that the planner
+# may not flatten (OFFSET 0): a nested loop over the opt-in index in contact order that stops at
+# the page's last row. Written as a plain join, the planner merge-joins against the customers'
+# primary key from its first row (PostgreSQL does not carry `customer_id >= minContactID` over to
+# customers.id), reading every customer below minContactID, or, when few rows match, every
+# customer above it: 50 to 130 ms over 200,000 customers instead of a few.
+_LIVE_CONTACT = """
+    CROSS JOIN LATERAL (
+        SELECT {columns} FROM customers_customer c
+        WHERE c.id = o.customer_id AND c.erased_at IS NULL
+        OFFSET 0
+    ) c
+"""
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[tuple[int, str]]:
+    """(contact id, email) of contacts opted into the preference, ascending id from
+    min_contact_id, at most 1000 (one query).
 
     Keyset paging over optin_pref_opted_in_idx (preference, customer) WHERE opted_in.
     """
+    if connection.vendor == "postgresql":
+        return _rows(
+            "SELECT o.customer_id, c.email FROM preferences_preferenceoptin o"
+            + _LIVE_CONTACT.format(columns="c.email")
+            + "WHERE o.preference_id = %s AND o.opted_in AND o.customer_id >= %s "
+            "ORDER BY o.customer_id LIMIT %s",
+            [preference.pk, min_contact_id, CONTACT_PAGE_SIZE],
+        )
     return list(
         PreferenceOptIn.objects.filter(
             live_customer("customer"),
@@ -190,26 +223,72 @@ def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[di
             customer_id__gte=min_contact_id,
         )
         .order_by("customer_id")
-        .values("customer_id", "customer__email")[:CONTACT_PAGE_SIZE]
+        .values_list("customer_id", "customer__email")[:CONTACT_PAGE_SIZE]
     )
 
 
-def opt_ins_modified_since(*, preference: Preference, since: datetime, min_contact_id: int):
-    """Opt-in rows of the preference changed since `since` (in or out), ascending contact id
-    from min_contact_id, at most 1000, with their customers (one query).
+class ContactOptIn(NamedTuple):
+    """One row of opt-ins-since: the contact's v2 fields (`pk` … `data_fields`, what
+    customers.api.v2_contact and the status lookup read) and its opt-in to the preference."""
 
-    Served by optin_pref_modified_idx (preference, modified_at, customer).
+    pk: int
+    email: str | None
+    email_key: str | None
+    organisation_id: int
+    opt_in_type: str
+    email_type: str
+    data_fields: dict
+    preference_id: int
+    opted_in: bool
+    modified_at: datetime
+
+
+_CONTACT_FIELDS = ("email", "email_key", "organisation_id", "opt_in_type", "email_type")
+
+
+def opt_ins_modified_since(
+    *, preference: Preference, since: datetime, min_contact_id: int
+) -> list[ContactOptIn]:
+    """Opt-in rows of the preference changed since `since` (in or out), ascending contact id
+    from min_contact_id, at most 1000, with their contacts (one query; plain rows, not model
+    instances: 2,000 of those per page cost more than the query).
+
+    Served by optin_pref_cust_modified_idx (preference, customer, modified_at), a range scan
+    in contact order that stops at the page's last row, or by optin_pref_modified_idx
+    (preference, modified_at, customer) and a sort when few rows changed since the date.
     """
-    return list(
+    if connection.vendor == "postgresql":
+        columns = ", ".join(f"c.{name}" for name in _CONTACT_FIELDS) + ", c.data_fields"
+        rows = _rows(
+            f"SELECT o.customer_id, {columns}, o.preference_id, o.opted_in, o.modified_at "
+            "FROM preferences_preferenceoptin o"
+            + _LIVE_CONTACT.format(columns=columns)
+            + "WHERE o.preference_id = %s AND o.modified_at >= %s AND o.customer_id >= %s "
+            "ORDER BY o.customer_id LIMIT %s",
+            [preference.pk, since, min_contact_id, CONTACT_PAGE_SIZE],
+        )
+        # The backend hands jsonb over as text (JSONField decodes it); so do we.
+        return [
+            ContactOptIn(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) for row in rows
+        ]
+    rows = (
         PreferenceOptIn.objects.filter(
             live_customer("customer"),
             preference=preference,
             modified_at__gte=since,
             customer_id__gte=min_contact_id,
         )
-        .select_related("customer")
-        .order_by("customer_id")[:CONTACT_PAGE_SIZE]
+        .order_by("customer_id")
+        .values_list(
+            "customer_id",
+            *(f"customer__{name}" for name in _CONTACT_FIELDS),
+            "customer__data_fields",
+            "preference_id",
+            "opted_in",
+            "modified_at",
+        )[:CONTACT_PAGE_SIZE]
     )
+    return [ContactOptIn(*row) for row in rows]
 
 
 # Contact preference PUT (seed 002) ---------------------------------------------------------------

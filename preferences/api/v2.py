@@ -151,7 +151,8 @@ class V2ContactWithPreferenceSerializer(serializers.Serializer):
 
 
 def v2_opt_in(opt_in) -> dict:
-    """One item of `marketingPreferenceOptIns` (a PreferenceOptIn row)."""
+    """One item of `marketingPreferenceOptIns` (a PreferenceOptIn, or a row with its
+    preference_id, opted_in and modified_at)."""
     return {
         "marketingPreferenceId": opt_in.preference_id,
         # We have no address books (DESIGN §4c).
@@ -449,9 +450,7 @@ class V2ContactsWithPreferenceView(V2View):
         rows = selectors.contacts_opted_in(
             preference=preference, min_contact_id=query.validated_data["minContactID"]
         )
-        return Response(
-            [{"id": row["customer_id"], "email": row["customer__email"]} for row in rows]
-        )
+        return Response([{"id": pk, "email": email} for pk, email in rows])
 
 
 class V2ContactsOptInsSinceView(V2View):
@@ -476,7 +475,7 @@ class V2ContactsOptInsSinceView(V2View):
         rows = selectors.opt_ins_modified_since(
             preference=preference, since=since, min_contact_id=query.validated_data["minContactID"]
         )
-        contacts = v2_contacts([row.customer for row in rows])
+        contacts = v2_contacts(rows)
         return Response(
             [
                 {

@@ -55,6 +55,16 @@ def test_with_preference_leaves_out_erased_contacts(rw_client, preference, opted
     assert opted[0].pk not in ids
 
 
+def test_opt_ins_since_leaves_out_erased_contacts_and_pages_past_them(
+    rw_client, preference, opted, monkeypatch
+):
+    opted[1].erased_at = opted[1].created_at
+    opted[1].save()
+    monkeypatch.setattr(selectors, "CONTACT_PAGE_SIZE", 2)
+    body = rw_client.get(with_url(preference, "2000-01-01")).json()
+    assert [item["contact"]["id"] for item in body] == [opted[0].pk, opted[2].pk]
+
+
 @pytest.mark.parametrize("value", ["-1", "abc", "1.5", "9" * 30])
 def test_a_bad_min_contact_id_is_a_400(rw_client, preference, value):
     for url in (with_url(preference), with_url(preference, "2020-01-01")):

@@ -38,7 +38,9 @@ def address_contact(email: str | None, status: str) -> dict:
     return v2_contact(Customer(id=0, email=email), status)
 
 
-def suppressed_contact(entry: Suppression, customer: Customer | None, contact=None) -> dict:
+def suppressed_contact(entry, customer, contact=None) -> dict:
+    """An entry (a Suppression or selectors.SuppressedRow) with its customer (a Customer or
+    selectors.ContactRow), if any."""
     if contact is None:
         contact = (
             v2_contact(customer, entry.reason)
@@ -151,6 +153,9 @@ def _data_fields(validated) -> dict:
     return {item["key"]: item["value"] for item in validated.get("dataFields") or []}
 
 
+_REF_KEYS = {"id", "email"}
+
+
 def _parse_contact_refs(data) -> list[services.ContactRef]:
     """The suppress-contacts body, checked by hand: 10,000 DRF child serializers are too slow."""
     if not isinstance(data, list):
@@ -159,25 +164,28 @@ def _parse_contact_refs(data) -> list[services.ContactRef]:
         raise ValidationError(f"At most {MAX_SUPPRESS_ITEMS} items per request.")
     refs = []
     for index, item in enumerate(data):
-        where = f"[{index}]"
-        if not isinstance(item, dict) or {str(key).casefold() for key in item} - {"id", "email"}:
-            raise ValidationError({where: ["Each item is an object with id or email."]})
-        contact_id, email = item.get("id"), item.get("email")
+        if isinstance(item, dict) and item.keys() <= _REF_KEYS:
+            # The usual spelling: plain dict reads (no case-insensitive key lookups).
+            contact_id, email = dict.get(item, "id"), dict.get(item, "email")
+        elif isinstance(item, dict) and not {str(key).casefold() for key in item} - _REF_KEYS:
+            contact_id, email = item.get("id"), item.get("email")
+        else:
+            raise ValidationError({f"[{index}]": ["Each item is an object with id or email."]})
         if type(contact_id) is int and contact_id == 0:
             contact_id = None  # {"id": 0, "email": …} is the answer's own shape: read as email
         if contact_id is not None and (
             not isinstance(contact_id, int) or isinstance(contact_id, bool)
         ):
-            raise ValidationError({f"{where}.id": ["A valid integer is required."]})
+            raise ValidationError({f"[{index}].id": ["A valid integer is required."]})
         if contact_id is not None and not 0 < contact_id <= MAX_ID:
-            raise ValidationError({f"{where}.id": ["Must be a positive contact id."]})
+            raise ValidationError({f"[{index}].id": ["Must be a positive contact id."]})
         if email is not None:
             try:
                 email = clean_email(email)
             except InvalidEmail as exc:
-                raise ValidationError({f"{where}.email": [str(exc)]}) from None
+                raise ValidationError({f"[{index}].email": [str(exc)]}) from None
         if (contact_id is None) == (email is None):
-            raise ValidationError({where: ["Give either id or email."]})
+            raise ValidationError({f"[{index}]": ["Give either id or email."]})
         refs.append(services.ContactRef(id=contact_id, email=email))
     return refs
 
@@ -334,7 +342,7 @@ class _SinceView(OrganisationScopedView):
             skip=query.validated_data["skip"],
             select=query.validated_data["select"],
         )
-        customers = selectors.customers_by_email_key(
+        customers = selectors.contacts_by_email_key(
             organisation=self.organisation, email_keys=[entry.email for entry in entries]
         )
         return Response(

@@ -133,3 +133,17 @@ def test_10000_items_are_accepted(rw_client, organisation):
     assert len(response.json()["suppressed"]) == 10_000
     assert Suppression.objects.count() == 200
     assert ConsentEvent.objects.filter(kind="email.suppression").count() == 200
+
+
+def test_keys_in_any_case_and_unknown_keys(rw_client, organisation):
+    ada = CustomerFactory(organisation=organisation, email="ada@emailsim.co")
+    bob = CustomerFactory(organisation=organisation, email="bob@emailsim.co")
+    body = [{"ID": ada.pk}, {"Email": "BOB@emailsim.co", "Id": 0}]
+    response = rw_client.put(URL, body, format="json")
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["suppressed"]] == [ada.pk, 0]
+    assert [email_status(ada), email_status(bob)] == ["Suppressed", "Suppressed"]
+    with assert_nothing_changed():
+        response = rw_client.put(URL, [{"email": "c@emailsim.co", "name": "C"}], format="json")
+    assert response.status_code == 400
+    assert "[0]" in response.content.decode()
