@@ -106,6 +106,9 @@ def main() -> None:
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--database", default="consent_bench", help="recreated by each run")
+    parser.add_argument(
+        "--no-write", action="store_true", help="print the figures, leave bench/RESULTS.md alone"
+    )
     options = parser.parse_args()
     DATABASE = options.database
     url = f"{options.server}/{DATABASE}"
@@ -219,7 +222,8 @@ def main() -> None:
         "into an unindexed table.",
         "",
     ]
-    write_section("import_customers", "\n".join(lines))
+    if not options.no_write:
+        write_section("import_customers", "\n".join(lines))
     print("\n".join(lines))
 
 
