@@ -373,11 +373,12 @@ class ImportCommand(BaseCommand):
 
     def _finish(self, batch, found, known, future, context, progress) -> None:
         parsed, rejections = future.result()
-        stale = [
-            i
-            for i, stub in known.items()
-            if None in self._written or self.written_key(stub) in self._written
-        ]
+        written = self._written
+        stale = (
+            [i for i, stub in known.items() if None in written or self.written_key(stub) in written]
+            if written
+            else []
+        )
         if stale:
             more_parsed, more_rejections = self._parse_all([found[i] for i in stale], context)
             parsed, rejections = parsed + more_parsed, rejections + more_rejections

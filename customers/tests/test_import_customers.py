@@ -308,3 +308,15 @@ def test_a_known_record_superseded_in_its_batch_is_reported(tmp_path, organisati
     assert "created 0, updated 1, unchanged 0, rejected 1." in run(path)
     assert [row[1] for row in report(path)] == ["Superseded by line 3 (same customer)."]
     assert customers(organisation).get().first_name == "Augusta"
+
+
+@pytest.mark.postgres_only
+def test_a_key_no_address_can_hold_is_never_looked_up(tmp_path, organisation):
+    run(write(tmp_path, '{"email": "ada@example.com"}\n', name="first.jsonl"))
+    path = write(
+        tmp_path,
+        '{"email": "ada@example.com"}\n{"email": "a\\u0000b@example.com"}\n'
+        '{"email": "a\\nb@example.com"}\n',
+        name="customers.jsonl",
+    )
+    assert "created 0, updated 0, unchanged 1, rejected 2." in run(path, "--batch-size", "3")
