@@ -40,10 +40,11 @@ WITH org AS (SELECT id FROM customers_organisation WHERE slug = 'bench'),
 up AS (
     INSERT INTO customers_customer (uuid, organisation_id, email, email_key, phone,
         correlation_id, first_name, last_name, locale, data_fields, email_type, opt_in_type,
-        created_at, updated_at)
+        created_at, updated_at, import_digest)
     SELECT {uuid}, org.id, s.email, lower(s.email), NULLIF(s.phone, ''),
            NULLIF(s.correlation_id, ''), s.first_name, s.last_name, s.locale,
-           jsonb_build_object('segment', s.segment), 'Html', 'Unknown', now(), now()
+           jsonb_build_object('segment', s.segment), 'Html', 'Unknown', now(), now(),
+           hashtextextended(s.email, 0)  -- the import stores each record's 64-bit digest
     FROM bench_bare s, org
     RETURNING id, organisation_id
 )
