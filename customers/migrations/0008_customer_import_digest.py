@@ -1,8 +1,9 @@
 """customers.import_digest: the digest of the import record that last wrote a customer.
 
-On PostgreSQL a trigger clears it whenever anything but the import writes a customer row (the
-import says so with `SET LOCAL consent.import_digest_writer = 'on'`). The trigger's WHEN clause
-is evaluated per row without calling a function, so the import's own inserts pay nothing for it.
+On PostgreSQL a trigger clears it whenever anything but the import updates a customer row (the
+import says so with `SET LOCAL consent.import_digest_writer = 'on'`); the WHEN clause is
+evaluated without calling a function. Inserts are not watched, so the import's own inserts pay
+nothing: the field is not editable, and no other code gives a new customer a digest.
 """
 
 from django.db import migrations, models
@@ -16,7 +17,7 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER customers_customer_import_digest_clear
-BEFORE INSERT OR UPDATE ON customers_customer
+BEFORE UPDATE ON customers_customer
 FOR EACH ROW
 WHEN (NEW.import_digest IS NOT NULL
       AND current_setting('consent.import_digest_writer', true) IS DISTINCT FROM 'on')
