@@ -12,7 +12,8 @@ bench/data/customers_<rows>.csv (git-ignored, reused when present), then in the 
 1. `psql \\copy` of the file into a bare table (no indexes, no constraints): the reference;
 2. `import_customers` of the file into an empty organisation (every row created);
 3. `import_customers` of the same file again (every row unchanged: the idempotent re-run);
-and writes the figures, with peak RSS of each import process, to bench/RESULTS.md.
+and writes the figures, with peak RSS of each import process, to bench/RESULTS.md (only prints
+them with --no-write, for runs on a shared machine).
 """
 
 import argparse
