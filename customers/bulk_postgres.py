@@ -18,7 +18,7 @@ STAGE = "import_customer_stage"
 
 # Each profile column: what the row gives, else what is stored, else the column's default.
 _MERGED = """
-    SELECT s.pos, s.email_key, s.uuid,
+    SELECT s.pos, s.email_key, s.uuid, s.import_digest,
            COALESCE(c.email, s.email) AS email,
            COALESCE(s.phone, c.phone) AS phone,
            COALESCE(s.correlation_id, c.correlation_id) AS correlation_id,
@@ -61,9 +61,9 @@ merged AS MATERIALIZED ({_MERGED}),
 up AS (
     INSERT INTO customers_customer AS c (
         uuid, organisation_id, email, email_key, phone, correlation_id, first_name, last_name,
-        locale, data_fields, email_type, opt_in_type, created_at, updated_at)
+        locale, data_fields, email_type, opt_in_type, created_at, updated_at, import_digest)
     SELECT uuid, %(org)s, email, email_key, phone, correlation_id, first_name,
-           last_name, locale, data_fields, 'Html', 'Unknown', %(now)s, %(now)s
+           last_name, locale, data_fields, 'Html', 'Unknown', %(now)s, %(now)s, import_digest
     FROM merged
     WHERE cardinality(changed) > 0
     ON CONFLICT (organisation_id, email_key) DO UPDATE SET
@@ -73,7 +73,8 @@ up AS (
         last_name = EXCLUDED.last_name,
         locale = EXCLUDED.locale,
         data_fields = EXCLUDED.data_fields,
-        updated_at = EXCLUDED.updated_at
+        updated_at = EXCLUDED.updated_at,
+        import_digest = EXCLUDED.import_digest
     -- A row written by someone else since our snapshot is only touched if it still differs.
     WHERE (c.phone, c.correlation_id, c.first_name, c.last_name, c.locale, c.data_fields)
           IS DISTINCT FROM (EXCLUDED.phone, EXCLUDED.correlation_id, EXCLUDED.first_name,
@@ -115,15 +116,56 @@ RETURNING s.pos
 # batch (its estimated cost is high, its run time short), and an import re-run after a crash is
 # idempotent, so a batch's commit need not wait for the WAL flush. The staging table lives as long
 # as the connection and is emptied at every commit (and here, for imports in one transaction).
+# The upsert may store record digests (migration 0008's trigger clears them for other writers);
+# _END_BATCH turns that off again before anything else in the transaction writes customers.
 _PREPARE_BATCH = f"""
 SET LOCAL jit = off;
 SET LOCAL synchronous_commit = off;
+SET LOCAL consent.import_digest_writer = 'on';
 CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
     pos integer, uuid uuid, email text, email_key text, phone text, correlation_id text,
-    first_name text, last_name text, locale text, data_fields jsonb
+    first_name text, last_name text, locale text, data_fields jsonb, import_digest bigint
 ) ON COMMIT DELETE ROWS;
 TRUNCATE {STAGE};
 """
+_END_BATCH = "SET LOCAL consent.import_digest_writer = 'off'"
+
+# The records (email key as typed, digest) whose digest is stored on that customer: imported
+# before, unchanged since (positions from 0). An index lookup per record, as in _MERGED. Keys and
+# digests travel as two texts (newline- and space-separated): psycopg's list adaptation in Python
+# cost more than the lookups.
+_UNCHANGED = """
+SELECT t.pos - 1
+FROM unnest(string_to_array(%(keys)s, E'\\n'), string_to_array(%(digests)s, ' ')::bigint[])
+     WITH ORDINALITY AS t(email_key, digest, pos)
+CROSS JOIN LATERAL (
+    SELECT 1 FROM customers_customer
+    WHERE organisation_id = %(org)s AND email_key = t.email_key AND import_digest = t.digest
+    LIMIT 1
+) hit
+"""
+
+
+def unchanged_positions(organisation, fingerprints: list[tuple[str, int]]) -> list[int]:
+    """Positions of the (key, digest) fingerprints whose digest is stored on their customer.
+
+    A key holding a newline or a NUL (never a valid address) is never found unchanged."""
+    usable = [i for i, (key, _) in enumerate(fingerprints) if "\n" not in key and "\x00" not in key]
+    if len(usable) < len(fingerprints):
+        found = unchanged_positions(organisation, [fingerprints[i] for i in usable])
+        return [usable[pos] for pos in found]
+    if not fingerprints:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UNCHANGED,
+            {
+                "org": organisation.pk,
+                "keys": "\n".join([key for key, _ in fingerprints]),
+                "digests": " ".join([str(digest) for _, digest in fingerprints]),
+            },
+        )
+        return [pos for (pos,) in cursor.fetchall()]
 
 
 def upsert_email_rows(organisation, rows, provenance, result) -> None:
@@ -146,6 +188,7 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
                         row.last_name,
                         row.locale,
                         None if row.data_fields is None else json.dumps(row.data_fields),
+                        None if row.fingerprint is None else row.fingerprint[1],
                     )
                 )
         params = {"org": organisation.pk}
@@ -167,6 +210,8 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
         params={**params, "now": now},
         occurred_at=now,
     )
+    with connection.cursor() as cursor:
+        cursor.execute(_END_BATCH)
     result.counts["created"] += created
     result.counts["updated"] += updated
     result.counts["unchanged"] += len(rows) - set_aside - created - updated

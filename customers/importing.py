@@ -7,6 +7,12 @@ The framework does the rest, the same way for every command: CSV or JSON Lines r
 in constant memory, batches, one transaction per batch (the whole file with --strict or
 --dry-run), a progress bar on a terminal, rejected records written with line number and reason to
 a report file as they happen, and a summary at the end.
+
+A command may also skip records it has already imported unchanged without parsing them
+(`fingerprints = True`): the reader computes a cheap fingerprint of each raw record
+(`fingerprint`), one set-based query per batch finds the records whose fingerprint is stored on
+what they would write (`known_unchanged`), and only the others are parsed and applied. A re-run
+of an unchanged file then costs reading it and one index lookup per record.
 """
 
 import csv
@@ -17,6 +23,8 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +39,8 @@ from .ledger import Provenance, Source
 from .models import Organisation
 
 TRUE_WORDS = {"true", "1", "yes"}
+# Records of a batch looked up first: if none of them is known unchanged, nor is the batch.
+UNCHANGED_SAMPLE = 64
 FALSE_WORDS = {"false", "0", "no"}
 
 
@@ -92,6 +102,8 @@ class ImportContext:
 class Record:
     line: int
     data: dict
+    # (key, digest) from ImportCommand.fingerprint, for commands with `fingerprints`.
+    fingerprint: tuple | None = None
 
 
 @dataclass
@@ -167,6 +179,9 @@ class ImportCommand(BaseCommand):
     # Parse the next batch in a background thread while the database writes this one (two cores
     # do twice the work). Only for commands whose parse_record never touches the database.
     parse_in_background = False
+    # Skip records already imported unchanged before parsing them: the command implements
+    # `fingerprint`, `known_unchanged` and `written_key`, and its items carry `.fingerprint`.
+    fingerprints = False
 
     def parse_record(self, data: dict, context: ImportContext):
         """One record (column → value, blanks removed) → a value for apply_batch.
@@ -182,6 +197,24 @@ class ImportCommand(BaseCommand):
         does not exist, say) call `self.reject_later(item, reason)` and leave it out.
         """
         raise NotImplementedError
+
+    def fingerprint(self, data: dict, context: ImportContext) -> tuple | None:
+        """(key, digest) of a raw record, or None: the key names what the record would write,
+        the digest everything its parsed value depends on. Runs in the reader thread: no
+        database."""
+        return None
+
+    def known_unchanged(self, records: list[Record], context: ImportContext) -> dict:
+        """{index in records: stub item} for the records whose fingerprint says they change
+        nothing. A stub goes to apply_batch like a parsed item (so duplicates within a batch are
+        still judged in line order) and must count as unchanged there."""
+        return {}
+
+    def written_key(self, item):
+        """The key (as in `fingerprint`) an item of apply_batch may write, None if it may write
+        anything. A stub found before the previous batch was written is parsed after all if that
+        batch wrote its key."""
+        return None
 
     # Framework ---------------------------------------------------------------------------------
     def add_arguments(self, parser):
@@ -265,6 +298,9 @@ class ImportCommand(BaseCommand):
         return self._current_records[id(item)].line
 
     def _run(self, records: Iterator, context, batch_size: int, progress) -> None:
+        if self.fingerprints:
+            self._run_skipping_unchanged(records, context, batch_size, progress)
+            return
         batches = self._parsed_batches(records, context, batch_size)
         if self.parse_in_background:
             batches = _read_ahead(batches)
@@ -275,6 +311,91 @@ class ImportCommand(BaseCommand):
             if parsed:
                 self._apply(parsed, context)
             progress.update(len(parsed) + len(rejections))
+
+    def _run_skipping_unchanged(self, records: Iterator, context, batch_size, progress) -> None:
+        """Batch N: read and fingerprinted in the reader thread; its known unchanged records
+        found in one query (this thread, this transaction); the rest parsed in the parser thread
+        while batch N-1 is written here.
+
+        Batch N's query ran before batch N-1 was written, so its stubs whose key batch N-1 wrote
+        are parsed here after all (`written_key`).
+        """
+        self._written: set = set()
+        raw = _read_ahead(self._fingerprinted_batches(records, context, batch_size))
+        with closing(raw), ThreadPoolExecutor(1, thread_name_prefix="import-parse") as parser:
+            pending = None
+            for batch in raw:
+                found = [item for item in batch if isinstance(item, Record)]
+                known = self._known_unchanged(found, context)
+                to_parse = [record for i, record in enumerate(found) if i not in known]
+                future = parser.submit(self._parse_all, to_parse, context)
+                if pending is not None:
+                    self._finish(*pending, context, progress)
+                pending = (batch, found, known, future)
+            if pending is not None:
+                self._finish(*pending, context, progress)
+
+    def _known_unchanged(self, found: list[Record], context) -> dict:
+        """known_unchanged of a batch, asked first of a sample: a batch whose sample has no known
+        record (a first import, new customers) is parsed whole without looking up the rest.
+        Parsing a record is always right; skipping it is only an optimisation."""
+        known = self.known_unchanged(found[:UNCHANGED_SAMPLE], context)
+        if known and len(found) > UNCHANGED_SAMPLE:
+            rest = self.known_unchanged(found[UNCHANGED_SAMPLE:], context)
+            known.update((i + UNCHANGED_SAMPLE, stub) for i, stub in rest.items())
+        return known
+
+    def _fingerprinted_batches(self, records: Iterator, context, batch_size: int) -> Iterator:
+        batch: list = []
+        taken = 0
+        for record in records:
+            if isinstance(record, Record):
+                record.fingerprint = self.fingerprint(record.data, context)
+                taken += 1
+            batch.append(record)
+            if taken >= batch_size:
+                yield batch
+                batch, taken = [], 0
+        if batch:
+            yield batch
+
+    def _parse_all(self, records: list[Record], context) -> tuple[list, list]:
+        parsed, rejections = [], []
+        for record in records:
+            try:
+                item = self.parse_record(record.data, context)
+            except RowRejected as exc:
+                rejections.append((record, str(exc)))
+                continue
+            item.fingerprint = record.fingerprint
+            parsed.append((record, item))
+        return parsed, rejections
+
+    def _finish(self, batch, found, known, future, context, progress) -> None:
+        parsed, rejections = future.result()
+        written = self._written
+        stale = (
+            [i for i, stub in known.items() if None in written or self.written_key(stub) in written]
+            if written
+            else []
+        )
+        if stale:
+            more_parsed, more_rejections = self._parse_all([found[i] for i in stale], context)
+            parsed, rejections = parsed + more_parsed, rejections + more_rejections
+            known = {i: stub for i, stub in known.items() if i not in set(stale)}
+        rejections += [(item.record, item.reason) for item in batch if isinstance(item, _Rejection)]
+        # Rejections are reported in line order within a batch; items go in line order too (a
+        # later line for the same customer wins).
+        for record, reason in sorted(rejections, key=lambda pair: pair[0].line):
+            self._reject(record, reason)
+        items = sorted(
+            parsed + [(found[i], stub) for i, stub in known.items()],
+            key=lambda pair: pair[0].line,
+        )
+        if items:
+            self._apply(items, context)
+        self._written = {self.written_key(item) for _, item in parsed}
+        progress.update(len(items) + len(rejections))
 
     def _parsed_batches(self, records: Iterator, context, batch_size: int) -> Iterator:
         """(parsed (record, item) pairs, (record, reason) rejections) per batch. No side effects."""

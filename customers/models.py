@@ -137,6 +137,11 @@ class Customer(models.Model):
     # Set when the customer's personal data was erased (DESIGN §7); the row stays as a tombstone
     # so that ledger events and foreign keys keep pointing at something that says "erased".
     erased_at = models.DateTimeField(null=True, blank=True)
+    # A 64-bit digest of the import record that last wrote this customer (import_customers on
+    # PostgreSQL). A re-run finds a record whose digest is stored here unchanged without parsing
+    # it. Only the import sets it: on PostgreSQL a trigger clears it on any other update
+    # (migration 0008), so a stored digest always means "the stored values are that record's".
+    import_digest = models.BigIntegerField(null=True, blank=True, editable=False)
 
     objects = CustomerQuerySet.as_manager()
 

@@ -279,6 +279,9 @@ class CustomerRow:
     first_name: str | None = None
     last_name: str | None = None
     data_fields: dict | None = None
+    # (key, digest) of the raw record (import_customers): the digest is stored on the customer
+    # the row writes, so that a re-run of the same record is found unchanged without parsing.
+    fingerprint: tuple | None = None
 
     @property
     def email_key(self) -> str | None:

@@ -230,3 +230,93 @@ def test_imported_customers_get_time_ordered_uuids_kept_on_a_rerun(good_file, or
     assert {value.version for value in first} == {7}
     run(good_file)
     assert list(customers(organisation).values_list("uuid", flat=True)) == first
+
+
+# A re-run finds records it imported before unchanged by their digest (PostgreSQL) -------------
+def parsed_records(monkeypatch):
+    """Counts the records parse_record sees."""
+    from customers.management.commands import import_customers
+
+    seen = []
+    original = import_customers.Command.parse_record
+
+    def counting(self, data, context):
+        seen.append(data)
+        return original(self, data, context)
+
+    monkeypatch.setattr(import_customers.Command, "parse_record", counting)
+    return seen
+
+
+@pytest.mark.postgres_only
+def test_a_rerun_parses_no_record_it_imported_before(tmp_path, organisation, monkeypatch):
+    path = write(
+        tmp_path,
+        "email,correlation_id,first_name,tier\n"
+        "ada@example.com,crm-1,Ada,gold\n"
+        "Grace@Example.com,,Grace,\n"
+        "nobody,,Bad,\n",
+    )
+    run(path)
+    assert all(c.import_digest is not None for c in customers(organisation))
+    seen = parsed_records(monkeypatch)
+    output = run(path)
+    assert "created 0, updated 0, unchanged 2, rejected 1." in output
+    assert [data["email"] for data in seen] == ["nobody"]  # the rejected one is judged again
+    assert ConsentEvent.objects.count() == 2
+
+
+@pytest.mark.postgres_only
+def test_any_other_write_clears_the_digest_so_the_record_is_applied_again(
+    tmp_path, organisation, monkeypatch
+):
+    path = write(tmp_path, "email,first_name\nada@example.com,Ada\n")
+    run(path)
+    ada = customers(organisation).get()
+    ada.first_name = "Augusta"
+    ada.save()
+    ada.refresh_from_db()
+    assert ada.import_digest is None
+    seen = parsed_records(monkeypatch)
+    assert "created 0, updated 1, unchanged 0, rejected 0." in run(path)
+    assert len(seen) == 1
+    ada.refresh_from_db()
+    assert (ada.first_name, ada.import_digest is not None) == ("Ada", True)
+    assert ConsentEvent.objects.filter(customer=ada).count() == 2
+    Customer.objects.filter(pk=ada.pk).update(last_name="Lovelace")
+    ada.refresh_from_db()
+    assert ada.import_digest is None
+
+
+@pytest.mark.postgres_only
+def test_a_record_found_unchanged_before_the_previous_batch_wrote_its_customer_is_applied(
+    tmp_path, organisation
+):
+    """Batch 2 is looked up while batch 1 is still being written: its line for the customer
+    batch 1 changes must be parsed and applied, not skipped."""
+    run(write(tmp_path, "email,first_name\nada@example.com,Ada\n", name="first.csv"))
+    path = write(tmp_path, "email,first_name\nada@example.com,Bob\nada@example.com,Ada\n")
+    assert "created 0, updated 2, unchanged 0, rejected 0." in run(path, "--batch-size", "1")
+    assert customers(organisation).get().first_name == "Ada"
+    assert ConsentEvent.objects.filter(kind="customer.profile").count() == 3
+
+
+@pytest.mark.postgres_only
+def test_a_known_record_superseded_in_its_batch_is_reported(tmp_path, organisation):
+    run(write(tmp_path, "email,first_name\nada@example.com,Ada\n", name="first.csv"))
+    path = write(tmp_path, "email,first_name\nada@example.com,Ada\nADA@example.com,Augusta\n")
+    assert "created 0, updated 1, unchanged 0, rejected 1." in run(path)
+    assert [row[1] for row in report(path)] == ["Superseded by line 3 (same customer)."]
+    assert customers(organisation).get().first_name == "Augusta"
+
+
+@pytest.mark.postgres_only
+def test_a_key_no_address_can_hold_is_never_looked_up(tmp_path, organisation):
+    run(write(tmp_path, '{"email": "ada@example.com"}\n', name="first.jsonl"))
+    path = write(
+        tmp_path,
+        '{"email": "ada@example.com"}\n{"email": "a\\u0000b@example.com"}\n'
+        '{"email": "a\\nb@example.com"}\n',
+        name="customers.jsonl",
+    )
+    assert "created 0, updated 0, unchanged 1, rejected 2." in run(path, "--batch-size", "3")

@@ -15,6 +15,9 @@ class Command(ImportCommand):
     )
     columns = ("customer", "preference_id", "opted_in", "modified")
     required_columns = ("customer", "preference_id", "opted_in")
+    # parse_record only validates text: it never touches the database, so the next batch is
+    # parsed in a background thread while this one is written.
+    parse_in_background = True
 
     def parse_record(self, data, context):
         customer = str(data.get("customer", "")).strip().replace("\x00", "")

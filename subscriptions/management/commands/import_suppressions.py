@@ -21,6 +21,10 @@ class Command(ImportCommand):
     columns = ("email", "reason", "date_removed")
     required_columns = ("email",)
 
+    # parse_record only validates text: it never touches the database, so the next batch is
+    # parsed in a background thread while this one is written.
+    parse_in_background = True
+
     def parse_record(self, data, context):
         try:
             email = normalise_email(clean_email(data.get("email", "")))
