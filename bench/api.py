@@ -32,7 +32,6 @@ from results import machine_line, write_section
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password-1"
 TARGET_SHARE, TARGET_P99_MS = 0.20, 100
-PORT = 8765
 
 SEED = """
 SET synchronous_commit = off;
@@ -209,7 +208,7 @@ def run_wrk(method, paths_file, options, workdir) -> dict:
     script.write_text(WRK_SCRIPT.format(method=method, auth=auth, paths=paths_file))
     done = subprocess.run(
         ["wrk", "-t", "2", "-c", str(options.connections), "-d", f"{options.duration}s",
-         "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{PORT}"],
+         "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{options.port}"],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     out = done.stdout
@@ -226,7 +225,7 @@ def run_wrk(method, paths_file, options, workdir) -> dict:
 
 def start_gunicorn(options, env):
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-               "-b", f"127.0.0.1:{PORT}", "config.wsgi"]  # fmt: skip
+               "-b", f"127.0.0.1:{options.port}", "config.wsgi"]  # fmt: skip
     if options.workers:
         command += ["-w", str(options.workers)]
     if options.worker_class:
@@ -239,7 +238,7 @@ def start_gunicorn(options, env):
         try:
             out = subprocess.run(
                 ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                 f"http://127.0.0.1:{PORT}/healthz"],
+                 f"http://127.0.0.1:{options.port}/healthz"],
                 capture_output=True, text=True, timeout=5,
             ).stdout  # fmt: skip
             if out == "200":
@@ -260,6 +259,7 @@ def main() -> None:
     parser.add_argument("--worker-class", default=None, help="default: gunicorn.conf.py")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="consent_bench_api")
+    parser.add_argument("--port", type=int, default=8765, help="gunicorn's port on loopback")
     parser.add_argument("--reuse", action="store_true", help="keep the database's data set")
     parser.add_argument("--app-root", default=None, help="serve another checkout (A/B runs)")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
