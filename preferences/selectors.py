@@ -6,6 +6,7 @@ Each selector runs a constant number of queries whatever the size of its answer.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 
@@ -184,11 +185,35 @@ def marketing_preferences_page(*, organisation, customer: Customer, page: int, p
     return total, marketing_states(customer=customer, preferences=rows)
 
 
+_OPT_IN = ModelRows(PreferenceOptIn, "o")
+
+
+def opt_in_rows(*, customer_ids, preference_ids) -> list[PreferenceOptIn]:
+    """The stored opt-in rows of these customers for these preferences (one fixed statement)."""
+    customer_ids, preference_ids = list(customer_ids), list(preference_ids)
+    if not customer_ids or not preference_ids:
+        return []
+    table = PreferenceOptIn._meta.db_table
+    if connection.vendor == "postgresql":
+        where = "o.customer_id = ANY(%s::bigint[]) AND o.preference_id = ANY(%s::bigint[])"
+        params = [customer_ids, preference_ids]
+    else:
+        where = (
+            f"o.customer_id IN ({', '.join(['%s'] * len(customer_ids))}) "
+            f"AND o.preference_id IN ({', '.join(['%s'] * len(preference_ids))})"
+        )
+        params = [*customer_ids, *preference_ids]
+    rows = fetch(f"SELECT {_OPT_IN.columns} FROM {table} o WHERE {where}", params)
+    return [_OPT_IN.instance(row) for row in rows]
+
+
 def marketing_states(*, customer: Customer, preferences: list[Preference]):
     """The customer's state for each preference; no row means opted out (one query)."""
     rows = {
         row.preference_id: row
-        for row in PreferenceOptIn.objects.filter(customer=customer, preference__in=preferences)
+        for row in opt_in_rows(
+            customer_ids=[customer.pk], preference_ids=[preference.pk for preference in preferences]
+        )
     }
     states = []
     for preference in preferences:
