@@ -128,12 +128,11 @@ _TREE_OF_CONTACT_SQL = (
 def preference_tree_of_contact(*, organisation, customer: Customer) -> list[Node]:
     """The tree with the customer's state on every preference (one fixed statement)."""
     rows = fetch(_TREE_OF_CONTACT_SQL, [customer.pk, getattr(organisation, "pk", organisation)])
-    states = {}
-    preferences = []
-    for row in rows:
-        preference = _PREFERENCE.instance(row)
-        preferences.append(preference)
-        states[preference.pk] = bool(row[_PREFERENCE.width])
+    preferences = _PREFERENCE.instances(rows)
+    states = {
+        preference.pk: bool(row[_PREFERENCE.width])
+        for preference, row in zip(preferences, rows, strict=True)
+    }
     tree = _tree(preferences)
     for node in tree:
         for item in [node, *node.children]:
@@ -204,7 +203,7 @@ def opt_in_rows(*, customer_ids, preference_ids) -> list[PreferenceOptIn]:
         )
         params = [*customer_ids, *preference_ids]
     rows = fetch(f"SELECT {_OPT_IN.columns} FROM {table} o WHERE {where}", params)
-    return [_OPT_IN.instance(row) for row in rows]
+    return _OPT_IN.instances(rows)
 
 
 def marketing_states(*, customer: Customer, preferences: list[Preference]):

@@ -59,6 +59,9 @@ class OptInResult:
     updated: int = 0
     unchanged: int = 0
     changes: list[Change] = field(default_factory=list)
+    # (customer id, preference id) -> (opted in, modified at) as stored when the call returns,
+    # so a caller can answer with the state without reading it back.
+    states: dict[tuple[int, int], tuple[bool, datetime | None]] = field(default_factory=dict)
 
 
 def preference_opt_ins_set(
@@ -145,7 +148,9 @@ def preference_opt_ins_apply(
         )
         if old == item.opted_in or stale:
             result.unchanged += 1
+            result.states[key] = (old, row.modified_at if row is not None else None)
             continue
+        result.states[key] = (item.opted_in, item.modified_at or now)
         if row is None:
             result.created += 1
         else:
