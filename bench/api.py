@@ -52,7 +52,7 @@ FROM org, cats, generate_series(1, 5) p;
 INSERT INTO customers_customer (uuid, organisation_id, email, email_key, phone, correlation_id,
     first_name, last_name, locale, data_fields, email_type, opt_in_type, created_at, updated_at)
 SELECT gen_random_uuid(), org.id, 'customer' || i || '@example.com',
-       md5('customer' || i || '@example.com'), NULL, NULL, 'First', 'Last', 'en', '{}'::jsonb,
+       'customer' || i || '@example.com', NULL, NULL, 'First', 'Last', 'en', '{}'::jsonb,
        'Html', 'Unknown', now(), now()
 FROM (SELECT id FROM customers_organisation WHERE slug = 'bench') org,
      generate_series(1, %(customers)s) i;
@@ -118,6 +118,29 @@ request = function()
   return wrk.format(method, path, {{["Authorization"] = auth, ["Content-Length"] = "0"}})
 end
 """
+
+# POST with a JSON body: each line of the file is "path<TAB>body"; a random line per request.
+WRK_POST_SCRIPT = """
+local paths = {{}}
+local bodies = {{}}
+local auth = "Basic {auth}"
+function init(args)
+  for line in io.lines("{paths}") do
+    local tab = string.find(line, "\t", 1, true)
+    paths[#paths + 1] = string.sub(line, 1, tab - 1)
+    bodies[#bodies + 1] = string.sub(line, tab + 1)
+  end
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+end
+request = function()
+  local i = math.random(#paths)
+  return wrk.format("POST", paths[i], {{["Authorization"] = auth,
+    ["Content-Type"] = "application/json"}}, bodies[i])
+end
+"""
+
+# The decision call: recipients per call, and how many distinct bodies wrk picks from.
+DECISION_RECIPIENTS, DECISION_BODIES = 100, 200
 
 
 def psql(url: str, *args: str, capture=False) -> str:
@@ -205,7 +228,8 @@ def _ms(text):
 def run_wrk(method, paths_file, options, workdir) -> dict:
     auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     script = Path(workdir) / f"{method}.lua"
-    script.write_text(WRK_SCRIPT.format(method=method, auth=auth, paths=paths_file))
+    template = WRK_POST_SCRIPT if method == "POST" else WRK_SCRIPT
+    script.write_text(template.format(method=method, auth=auth, paths=paths_file))
     done = subprocess.run(
         ["wrk", "-t", "2", "-c", str(options.connections), "-d", f"{options.duration}s",
          "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{options.port}"],
@@ -221,6 +245,66 @@ def run_wrk(method, paths_file, options, workdir) -> dict:
         "errors": (int(non_2xx.group(1)) if non_2xx else 0),
         "socket": errors.group(1).strip() if errors else "",
     }
+
+
+def decision_bodies(url, f, count: int, size: int) -> list[dict]:
+    """Decision questions over random customers: per 100 recipients 60 email addresses (every
+    other one upper case), 20 customerIds, 15 contactIds and 5 unknown addresses; channel email
+    and the PUT row's preference."""
+    import json
+    import random
+
+    rows = psql(
+        url, "-c", "SELECT id, uuid, email FROM customers_customer ORDER BY id", capture=True
+    ).split()
+    customers = [row.split("|") for row in rows]
+    rng = random.Random(0)
+    bodies = []
+    for _ in range(count):
+        recipients = []
+        for n, (pk, customer_uuid, email) in enumerate(rng.sample(customers, size)):
+            form = n % 20
+            if form == 0:
+                recipients.append({"email": f"unknown{rng.randrange(10**9)}@example.net"})
+            elif form < 13:
+                recipients.append({"email": email.upper() if n % 2 else email})
+            elif form < 17:
+                recipients.append({"customerId": customer_uuid})
+            else:
+                recipients.append({"contactId": int(pk)})
+        bodies.append({"channel": "email", "preference": f["pref"], "recipients": recipients})
+    return [json.dumps(body, separators=(",", ":")) for body in bodies]
+
+
+def decision_sql(env, body: str) -> str:
+    """The statements the decision runs for `body`, captured in a Django process on the bench
+    database (`decisions.selectors.decisions_for`), as a pgbench script."""
+    code = (
+        "import json, sys, django\n"
+        "django.setup()\n"
+        "from django.db import connection\n"
+        "from django.test.utils import CaptureQueriesContext\n"
+        "from customers.models import Organisation\n"
+        "from decisions import selectors\n"
+        "from preferences.models import Preference\n"
+        "body = json.loads(sys.stdin.read())\n"
+        "org = Organisation.objects.get(slug='bench')\n"
+        "recipients = [selectors.recipient_from(r, region=org.phone_region)"
+        " for r in body['recipients']]\n"
+        "preference = Preference.objects.get(pk=body['preference'])\n"
+        "with CaptureQueriesContext(connection) as captured:\n"
+        "    selectors.decisions_for(organisation=org, channel=body['channel'],"
+        " recipients=recipients, preference=preference, programme=None)\n"
+        "print(json.dumps([q['sql'] for q in captured.captured_queries]))\n"
+    )
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=body, env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    statements = json.loads(done.stdout.strip().splitlines()[-1])
+    return "".join(statement.rstrip(";") + ";\n" for statement in statements)
 
 
 def start_gunicorn(options, env):
@@ -292,6 +376,12 @@ def main() -> None:
     get_paths = Path(workdir) / "get_paths.txt"
     get_paths.write_text("".join(f"/v2/contacts/{i}/preferences\n" for i in ids.split()))
     fmt = {"customers": options.customers, **f}
+    bodies = decision_bodies(url, f, DECISION_BODIES, DECISION_RECIPIENTS)
+    post_paths = Path(workdir) / "post_paths.txt"
+    post_paths.write_text("".join(f"/consent/v1/decisions\t{body}\n" for body in bodies))
+    # pgbench runs the statements of one of the questions (the same SQL every time, with its
+    # values inline: pgbench variables cannot spell a list of recipients).
+    pgbench_decision = decision_sql(env, bodies[0])
 
     rows = []
     gunicorn = start_gunicorn(options, env)
@@ -305,6 +395,12 @@ def main() -> None:
         for label, method, paths, script in (
             ("opt-in PUT (seed 000), random customers", "PUT", put_paths, PGBENCH_PUT),
             ("contact preferences GET (v2)", "GET", get_paths, PGBENCH_GET),
+            (
+                f"decision call POST ({DECISION_RECIPIENTS} recipients)",
+                "POST",
+                post_paths,
+                pgbench_decision,
+            ),
         ):
             if method == "PUT":
                 reset_put_target(url, f)
@@ -313,7 +409,9 @@ def main() -> None:
             if method == "PUT":
                 reset_put_target(url, f)
             print(f"{label}: pgbench …", flush=True)
-            sql = run_pgbench(url, script.format(**fmt), options, workdir)
+            if method != "POST":
+                script = script.format(**fmt)
+            sql = run_pgbench(url, script, options, workdir)
             rows.append((label, api, sql, os.getloadavg()[0]))
             print(f"  api {api}\n  sql {sql}", flush=True)
     finally:
@@ -352,8 +450,11 @@ def main() -> None:
             f"; pgbench failed {sql['errors']}."
         )
     lines += [
-        "- The decision call (`POST /consent/v1/decisions`) is not in this table: the route was "
-        "not on main when this benchmark was written.",
+        f"- The decision call: {DECISION_RECIPIENTS} recipients per call (60 email addresses, "
+        "every other one upper case, 20 customerIds, 15 contactIds, 5 unknown addresses; "
+        f"channel email and one preference), wrk picking one of {DECISION_BODIES} such bodies "
+        "at random; pgbench runs the statements the route runs for one of them (captured from "
+        "`decisions.selectors.decisions_for`), values inline.",
         "",
     ]
     text = "\n".join(lines)
