@@ -244,7 +244,52 @@ def run_wrk(method, paths_file, options, workdir) -> dict:
         "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
         "errors": (int(non_2xx.group(1)) if non_2xx else 0),
         "socket": errors.group(1).strip() if errors else "",
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
     }
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User plus system CPU seconds each process has used (Linux /proc); gone ones left out."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_used(before: dict, after: dict) -> float:
+    """CPU seconds used between two readings by the processes alive at both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def worker_pids(master: int) -> list[int]:
+    done = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    return [int(pid) for pid in done.stdout.split()]
+
+
+def backend_pids(url) -> list[int]:
+    """The PostgreSQL backends connected to the bench database (the workers' connections)."""
+    out = psql(
+        url, "-c", "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()", capture=True,
+    )  # fmt: skip
+    return [int(pid) for pid in out.split()]
+
+
+def run_wrk_measured(method, paths_file, options, workdir, master, url) -> dict:
+    """run_wrk, plus the CPU milliseconds per request of the gunicorn workers and of their
+    PostgreSQL backends: what a request costs, which a busy machine inflates far less than
+    its wall time."""
+    pids, backends = worker_pids(master), backend_pids(url)
+    web, db = cpu_seconds(pids), cpu_seconds(backends)
+    result = run_wrk(method, paths_file, options, workdir)
+    done = max(1, result["requests"])
+    result["web_cpu"] = cpu_used(web, cpu_seconds(pids)) * 1000 / done
+    result["db_cpu"] = cpu_used(db, cpu_seconds(backends)) * 1000 / done
+    return result
 
 
 def decision_bodies(url, f, count: int, size: int) -> list[dict]:
@@ -405,7 +450,7 @@ def main() -> None:
             if method == "PUT":
                 reset_put_target(url, f)
             print(f"{label}: wrk …", flush=True)
-            api = run_wrk(method, paths, options, workdir)
+            api = run_wrk_measured(method, paths, options, workdir, gunicorn.pid, url)
             if method == "PUT":
                 reset_put_target(url, f)
             print(f"{label}: pgbench …", flush=True)
@@ -430,15 +475,16 @@ def main() -> None:
         "running the route's SQL (script files in `bench/api.py`). Load average shown per row.",
         "",
         "| work | API req/s | API p50 | API p99 | pgbench tps | pgbench p50 | pgbench p99 | "
-        "share of pgbench | load |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "share of pgbench | API CPU per request (web + PostgreSQL) | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, api, sql, load in rows:
         share = api["rate"] / sql["rate"]
         lines.append(
             f"| {label} | {api['rate']:,.0f} | {api['p50']:.1f} ms | {api['p99']:.1f} ms | "
             f"{sql['rate']:,.0f} | {sql['p50']:.1f} ms | {sql['p99']:.1f} ms | "
-            f"**{share:.1%}** | {load:.1f} |"
+            f"**{share:.1%}** | {api['web_cpu'] + api['db_cpu']:.1f} ms ({api['web_cpu']:.1f} + "
+            f"{api['db_cpu']:.1f}) | {load:.1f} |"
         )
     lines.append("")
     for label, api, sql, _ in rows:

@@ -10,7 +10,7 @@ key order. `docs/locking.md` explains the choice and the lock order rule; in sho
   that waited for an erasure finds the customer gone (a 404), never a tombstone to write on.
   NO KEY UPDATE, not UPDATE: it does not conflict with the KEY SHARE lock that inserting a row
   referencing the customer takes (a ledger event, an opt-in), so it cannot deadlock with them.
-- `lock_referenced`: FOR KEY SHARE on rows a write will reference (the preferences an opt-in
+- `lock_referenced` / `lock_referenced_ids`: FOR KEY SHARE on rows a write will reference (the preferences an opt-in
   names). Many writers hold it at once; it only conflicts with a delete of those rows.
 - `lock_for_delete`: FOR UPDATE on rows about to be deleted: waits for every writer that holds
   KEY SHARE on them, and makes later ones wait, then find the rows gone.
@@ -24,6 +24,9 @@ key order. `docs/locking.md` explains the choice and the lock order rule; in sho
 Lock order: organisation, then rows to delete or reference (preferences), then customers
 (ascending id), then what belongs to a customer (suppression list entries, opt-out statuses).
 A transaction never asks for a lock of an earlier kind after a later one.
+
+The locks by primary key (`lock_customers`, `lock_referenced_ids`) are one fixed statement each,
+written here without building a query: they run on every opt-in request.
 
 On SQLite every lock is a plain read: `transaction_mode = IMMEDIATE` (config/settings.py) makes
 each transaction take the database's one write lock when it begins, so writers are serial anyway,
