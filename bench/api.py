@@ -4,14 +4,17 @@ Not a test and not run by CI. Needs a PostgreSQL server, `psql`, `pgbench` and `
 (Debian: `apt-get install postgresql-client postgresql-contrib wrk`):
 
     /path/to/python bench/api.py [--customers 100000] [--duration 10] [--connections 32]
+        [--database consent_bench_api] [--port 8765] [--reuse] [--no-write]
 
 It (re)creates the database (default `consent_bench_api`), migrates it and builds the data set in
 SQL, set-based: one organisation, 20 preferences in 4 categories, N customers, and an opt-in row
 (opted in or out at random) for every customer and preference except the first preference, which
-the PUT row writes. Then, for each row of the table:
+the PUT row writes. Rows: the opt-in PUT, the v2 contact preferences GET, and the decision
+call (POST /consent/v1/decisions, 100 recipients per call). For each row:
 1. the route through gunicorn (`DEBUG=false`), driven by wrk on loopback with random customers;
 2. pgbench running the SQL the route runs, as custom script files, with the same connections;
-and writes throughput and p50/p99 latency, and the ratio, to bench/RESULTS.md. Every request is
+and writes throughput and p50/p99 latency, the ratio, and the CPU per request of the gunicorn
+workers and their PostgreSQL backends to bench/RESULTS.md (`--no-write`: only prints). Every request is
 bounded: each load runs `--duration` seconds and stops by itself.
 """
 
