@@ -14,8 +14,8 @@ call (POST /consent/v1/decisions, 100 recipients per call). For each row:
 1. the route through gunicorn (`DEBUG=false`), driven by wrk on loopback with random customers;
 2. pgbench running the SQL the route runs, as custom script files, with the same connections;
 and writes throughput and p50/p99 latency, the ratio, and the CPU per request of the gunicorn
-workers and their PostgreSQL backends to bench/RESULTS.md (`--no-write`: only prints). Every request is
-bounded: each load runs `--duration` seconds and stops by itself.
+workers and their PostgreSQL backends to bench/RESULTS.md (`--no-write`: only prints). Every
+request is bounded: each load runs `--duration` seconds and stops by itself.
 """
 
 import argparse
