@@ -4,15 +4,18 @@ Not a test and not run by CI. Needs a PostgreSQL server, `psql`, `pgbench` and `
 (Debian: `apt-get install postgresql-client postgresql-contrib wrk`):
 
     /path/to/python bench/api.py [--customers 100000] [--duration 10] [--connections 32]
+        [--database consent_bench_api] [--port 8765] [--reuse] [--no-write]
 
 It (re)creates the database (default `consent_bench_api`), migrates it and builds the data set in
 SQL, set-based: one organisation, 20 preferences in 4 categories, N customers, and an opt-in row
 (opted in or out at random) for every customer and preference except the first preference, which
-the PUT row writes. Then, for each row of the table:
+the PUT row writes. Rows: the opt-in PUT, the v2 contact preferences GET, and the decision
+call (POST /consent/v1/decisions, 100 recipients per call). For each row:
 1. the route through gunicorn (`DEBUG=false`), driven by wrk on loopback with random customers;
 2. pgbench running the SQL the route runs, as custom script files, with the same connections;
-and writes throughput and p50/p99 latency, and the ratio, to bench/RESULTS.md. Every request is
-bounded: each load runs `--duration` seconds and stops by itself.
+and writes throughput and p50/p99 latency, the ratio, and the CPU per request of the gunicorn
+workers and their PostgreSQL backends to bench/RESULTS.md (`--no-write`: only prints). Every
+request is bounded: each load runs `--duration` seconds and stops by itself.
 """
 
 import argparse
@@ -32,7 +35,6 @@ from results import machine_line, write_section
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password-1"
 TARGET_SHARE, TARGET_P99_MS = 0.20, 100
-PORT = 8765
 
 SEED = """
 SET synchronous_commit = off;
@@ -53,7 +55,7 @@ FROM org, cats, generate_series(1, 5) p;
 INSERT INTO customers_customer (uuid, organisation_id, email, email_key, phone, correlation_id,
     first_name, last_name, locale, data_fields, email_type, opt_in_type, created_at, updated_at)
 SELECT gen_random_uuid(), org.id, 'customer' || i || '@example.com',
-       md5('customer' || i || '@example.com'), NULL, NULL, 'First', 'Last', 'en', '{}'::jsonb,
+       'customer' || i || '@example.com', NULL, NULL, 'First', 'Last', 'en', '{}'::jsonb,
        'Html', 'Unknown', now(), now()
 FROM (SELECT id FROM customers_organisation WHERE slug = 'bench') org,
      generate_series(1, %(customers)s) i;
@@ -119,6 +121,29 @@ request = function()
   return wrk.format(method, path, {{["Authorization"] = auth, ["Content-Length"] = "0"}})
 end
 """
+
+# POST with a JSON body: each line of the file is "path<TAB>body"; a random line per request.
+WRK_POST_SCRIPT = """
+local paths = {{}}
+local bodies = {{}}
+local auth = "Basic {auth}"
+function init(args)
+  for line in io.lines("{paths}") do
+    local tab = string.find(line, "\t", 1, true)
+    paths[#paths + 1] = string.sub(line, 1, tab - 1)
+    bodies[#bodies + 1] = string.sub(line, tab + 1)
+  end
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+end
+request = function()
+  local i = math.random(#paths)
+  return wrk.format("POST", paths[i], {{["Authorization"] = auth,
+    ["Content-Type"] = "application/json"}}, bodies[i])
+end
+"""
+
+# The decision call: recipients per call, and how many distinct bodies wrk picks from.
+DECISION_RECIPIENTS, DECISION_BODIES = 100, 200
 
 
 def psql(url: str, *args: str, capture=False) -> str:
@@ -206,10 +231,11 @@ def _ms(text):
 def run_wrk(method, paths_file, options, workdir) -> dict:
     auth = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     script = Path(workdir) / f"{method}.lua"
-    script.write_text(WRK_SCRIPT.format(method=method, auth=auth, paths=paths_file))
+    template = WRK_POST_SCRIPT if method == "POST" else WRK_SCRIPT
+    script.write_text(template.format(method=method, auth=auth, paths=paths_file))
     done = subprocess.run(
         ["wrk", "-t", "2", "-c", str(options.connections), "-d", f"{options.duration}s",
-         "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{PORT}"],
+         "--timeout", "10s", "--latency", "-s", str(script), f"http://127.0.0.1:{options.port}"],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     out = done.stdout
@@ -221,12 +247,117 @@ def run_wrk(method, paths_file, options, workdir) -> dict:
         "p99": _ms(re.search(r"\s99%\s+(\S+)", out).group(1)),
         "errors": (int(non_2xx.group(1)) if non_2xx else 0),
         "socket": errors.group(1).strip() if errors else "",
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
     }
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """User plus system CPU seconds each process has used (Linux /proc); gone ones left out."""
+    found = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def cpu_used(before: dict, after: dict) -> float:
+    """CPU seconds used between two readings by the processes alive at both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def worker_pids(master: int) -> list[int]:
+    done = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    return [int(pid) for pid in done.stdout.split()]
+
+
+def backend_pids(url) -> list[int]:
+    """The PostgreSQL backends connected to the bench database (the workers' connections)."""
+    out = psql(
+        url, "-c", "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()", capture=True,
+    )  # fmt: skip
+    return [int(pid) for pid in out.split()]
+
+
+def run_wrk_measured(method, paths_file, options, workdir, master, url) -> dict:
+    """run_wrk, plus the CPU milliseconds per request of the gunicorn workers and of their
+    PostgreSQL backends: what a request costs, which a busy machine inflates far less than
+    its wall time."""
+    pids, backends = worker_pids(master), backend_pids(url)
+    web, db = cpu_seconds(pids), cpu_seconds(backends)
+    result = run_wrk(method, paths_file, options, workdir)
+    done = max(1, result["requests"])
+    result["web_cpu"] = cpu_used(web, cpu_seconds(pids)) * 1000 / done
+    result["db_cpu"] = cpu_used(db, cpu_seconds(backends)) * 1000 / done
+    return result
+
+
+def decision_bodies(url, f, count: int, size: int) -> list[dict]:
+    """Decision questions over random customers: per 100 recipients 60 email addresses (every
+    other one upper case), 20 customerIds, 15 contactIds and 5 unknown addresses; channel email
+    and the PUT row's preference."""
+    import json
+    import random
+
+    rows = psql(
+        url, "-c", "SELECT id, uuid, email FROM customers_customer ORDER BY id", capture=True
+    ).split()
+    customers = [row.split("|") for row in rows]
+    rng = random.Random(0)
+    bodies = []
+    for _ in range(count):
+        recipients = []
+        for n, (pk, customer_uuid, email) in enumerate(rng.sample(customers, size)):
+            form = n % 20
+            if form == 0:
+                recipients.append({"email": f"unknown{rng.randrange(10**9)}@example.net"})
+            elif form < 13:
+                recipients.append({"email": email.upper() if n % 2 else email})
+            elif form < 17:
+                recipients.append({"customerId": customer_uuid})
+            else:
+                recipients.append({"contactId": int(pk)})
+        bodies.append({"channel": "email", "preference": f["pref"], "recipients": recipients})
+    return [json.dumps(body, separators=(",", ":")) for body in bodies]
+
+
+def decision_sql(env, body: str) -> str:
+    """The statements the decision runs for `body`, captured in a Django process on the bench
+    database (`decisions.selectors.decisions_for`), as a pgbench script."""
+    code = (
+        "import json, sys, django\n"
+        "django.setup()\n"
+        "from django.db import connection\n"
+        "from django.test.utils import CaptureQueriesContext\n"
+        "from customers.models import Organisation\n"
+        "from decisions import selectors\n"
+        "from preferences.models import Preference\n"
+        "body = json.loads(sys.stdin.read())\n"
+        "org = Organisation.objects.get(slug='bench')\n"
+        "recipients = [selectors.recipient_from(r, region=org.phone_region)"
+        " for r in body['recipients']]\n"
+        "preference = Preference.objects.get(pk=body['preference'])\n"
+        "with CaptureQueriesContext(connection) as captured:\n"
+        "    selectors.decisions_for(organisation=org, channel=body['channel'],"
+        " recipients=recipients, preference=preference, programme=None)\n"
+        "print(json.dumps([q['sql'] for q in captured.captured_queries]))\n"
+    )
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=body, env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    statements = json.loads(done.stdout.strip().splitlines()[-1])
+    return "".join(statement.rstrip(";") + ";\n" for statement in statements)
 
 
 def start_gunicorn(options, env):
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
-               "-b", f"127.0.0.1:{PORT}", "config.wsgi"]  # fmt: skip
+               "-b", f"127.0.0.1:{options.port}", "config.wsgi"]  # fmt: skip
     if options.workers:
         command += ["-w", str(options.workers)]
     if options.worker_class:
@@ -239,7 +370,7 @@ def start_gunicorn(options, env):
         try:
             out = subprocess.run(
                 ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                 f"http://127.0.0.1:{PORT}/healthz"],
+                 f"http://127.0.0.1:{options.port}/healthz"],
                 capture_output=True, text=True, timeout=5,
             ).stdout  # fmt: skip
             if out == "200":
@@ -260,6 +391,7 @@ def main() -> None:
     parser.add_argument("--worker-class", default=None, help="default: gunicorn.conf.py")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--database", default="consent_bench_api")
+    parser.add_argument("--port", type=int, default=8765, help="gunicorn's port on loopback")
     parser.add_argument("--reuse", action="store_true", help="keep the database's data set")
     parser.add_argument("--app-root", default=None, help="serve another checkout (A/B runs)")
     parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md alone")
@@ -276,6 +408,9 @@ def main() -> None:
         "API_RATE_LIMIT": "1000000000",
         "LOG_LEVEL": "WARNING",
         "GUNICORN_ACCESSLOG": "",
+        # Each worker keeps its database connection for the whole run, so the CPU of its
+        # PostgreSQL backend is measured by pid (a reconnect would leave it out).
+        "CONN_MAX_AGE": "3600",
     }
     if not options.reuse:
         setup(options, url, env)
@@ -292,6 +427,12 @@ def main() -> None:
     get_paths = Path(workdir) / "get_paths.txt"
     get_paths.write_text("".join(f"/v2/contacts/{i}/preferences\n" for i in ids.split()))
     fmt = {"customers": options.customers, **f}
+    bodies = decision_bodies(url, f, DECISION_BODIES, DECISION_RECIPIENTS)
+    post_paths = Path(workdir) / "post_paths.txt"
+    post_paths.write_text("".join(f"/consent/v1/decisions\t{body}\n" for body in bodies))
+    # pgbench runs the statements of one of the questions (the same SQL every time, with its
+    # values inline: pgbench variables cannot spell a list of recipients).
+    pgbench_decision = decision_sql(env, bodies[0])
 
     rows = []
     gunicorn = start_gunicorn(options, env)
@@ -305,15 +446,23 @@ def main() -> None:
         for label, method, paths, script in (
             ("opt-in PUT (seed 000), random customers", "PUT", put_paths, PGBENCH_PUT),
             ("contact preferences GET (v2)", "GET", get_paths, PGBENCH_GET),
+            (
+                f"decision call POST ({DECISION_RECIPIENTS} recipients)",
+                "POST",
+                post_paths,
+                pgbench_decision,
+            ),
         ):
             if method == "PUT":
                 reset_put_target(url, f)
             print(f"{label}: wrk …", flush=True)
-            api = run_wrk(method, paths, options, workdir)
+            api = run_wrk_measured(method, paths, options, workdir, gunicorn.pid, url)
             if method == "PUT":
                 reset_put_target(url, f)
             print(f"{label}: pgbench …", flush=True)
-            sql = run_pgbench(url, script.format(**fmt), options, workdir)
+            if method != "POST":
+                script = script.format(**fmt)
+            sql = run_pgbench(url, script, options, workdir)
             rows.append((label, api, sql, os.getloadavg()[0]))
             print(f"  api {api}\n  sql {sql}", flush=True)
     finally:
@@ -332,15 +481,16 @@ def main() -> None:
         "running the route's SQL (script files in `bench/api.py`). Load average shown per row.",
         "",
         "| work | API req/s | API p50 | API p99 | pgbench tps | pgbench p50 | pgbench p99 | "
-        "share of pgbench | load |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "share of pgbench | API CPU per request (web + PostgreSQL) | load |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, api, sql, load in rows:
         share = api["rate"] / sql["rate"]
         lines.append(
             f"| {label} | {api['rate']:,.0f} | {api['p50']:.1f} ms | {api['p99']:.1f} ms | "
             f"{sql['rate']:,.0f} | {sql['p50']:.1f} ms | {sql['p99']:.1f} ms | "
-            f"**{share:.1%}** | {load:.1f} |"
+            f"**{share:.1%}** | {api['web_cpu'] + api['db_cpu']:.1f} ms ({api['web_cpu']:.1f} + "
+            f"{api['db_cpu']:.1f}) | {load:.1f} |"
         )
     lines.append("")
     for label, api, sql, _ in rows:
@@ -352,8 +502,11 @@ def main() -> None:
             f"; pgbench failed {sql['errors']}."
         )
     lines += [
-        "- The decision call (`POST /consent/v1/decisions`) is not in this table: the route was "
-        "not on main when this benchmark was written.",
+        f"- The decision call: {DECISION_RECIPIENTS} recipients per call (60 email addresses, "
+        "every other one upper case, 20 customerIds, 15 contactIds, 5 unknown addresses; "
+        f"channel email and one preference), wrk picking one of {DECISION_BODIES} such bodies "
+        "at random; pgbench runs the statements the route runs for one of them (captured from "
+        "`decisions.selectors.decisions_for`), values inline.",
         "",
     ]
     text = "\n".join(lines)

@@ -22,6 +22,7 @@ from rest_framework.authentication import (
 )
 
 from .models import ApiToken
+from .selectors import api_user
 from .throttling import LoginFailures
 
 BAD_CREDENTIALS = "Invalid username/password."
@@ -101,12 +102,8 @@ class CachedBasicAuthentication(BasicAuthentication):
         # One cache round trip: the remembered credential and the failure counters.
         cached = cache.get_many([cache_key, *failures.keys])
         failures.check(cached)  # before the database and any hashing
-        user = (
-            get_user_model()
-            .objects.select_related("membership__organisation")
-            .filter(username=userid)
-            .first()
-        )
+        # One fixed statement: the user with its membership and organisation.
+        user = api_user(userid)
         if user is None or not user.is_active:
             # Hash anyway, so a missing user takes as long as a wrong password.
             get_user_model()().set_password(password)

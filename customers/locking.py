@@ -10,8 +10,9 @@ key order. `docs/locking.md` explains the choice and the lock order rule; in sho
   that waited for an erasure finds the customer gone (a 404), never a tombstone to write on.
   NO KEY UPDATE, not UPDATE: it does not conflict with the KEY SHARE lock that inserting a row
   referencing the customer takes (a ledger event, an opt-in), so it cannot deadlock with them.
-- `lock_referenced`: FOR KEY SHARE on rows a write will reference (the preferences an opt-in
-  names). Many writers hold it at once; it only conflicts with a delete of those rows.
+- `lock_referenced` / `lock_referenced_ids`: FOR KEY SHARE on rows a write will reference (the
+  preferences an opt-in names). Many writers hold it at once; it only conflicts with a delete of
+  those rows.
 - `lock_for_delete`: FOR UPDATE on rows about to be deleted: waits for every writer that holds
   KEY SHARE on them, and makes later ones wait, then find the rows gone.
 - `lock_organisation`: FOR NO KEY UPDATE on the organisation row, for edits that must be serial
@@ -24,6 +25,9 @@ key order. `docs/locking.md` explains the choice and the lock order rule; in sho
 Lock order: organisation, then rows to delete or reference (preferences), then customers
 (ascending id), then what belongs to a customer (suppression list entries, opt-out statuses).
 A transaction never asks for a lock of an earlier kind after a later one.
+
+The locks by primary key (`lock_customers`, `lock_referenced_ids`) are one fixed statement each,
+written here without building a query: they run on every opt-in request.
 
 On SQLite every lock is a plain read: `transaction_mode = IMMEDIATE` (config/settings.py) makes
 each transaction take the database's one write lock when it begins, so writers are serial anyway,
@@ -65,15 +69,40 @@ def _locked_pks(queryset: QuerySet, clause: str) -> list:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _locked_ids(model, ids, clause: str, *, organisation=None, condition: str = "") -> list:
+    """`_locked_pks` for rows named by primary key, as one fixed statement: the hot write paths
+    (an opt-in request) skip building and compiling a query."""
+    connection = connections[model.objects.db]
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("Locks are taken inside a transaction.")
+    ids = list(ids)
+    if not ids:
+        return []
+    pk = model._meta.pk.column
+    if connection.vendor == "postgresql":
+        where, params, lock = [f"{pk} = ANY(%s::bigint[])"], [ids], f" {clause}"
+    else:
+        where, params, lock = [f"{pk} IN ({', '.join(['%s'] * len(ids))})"], ids, ""
+    if organisation is not None:
+        where.append("organisation_id = %s")
+        params = [*params, getattr(organisation, "pk", organisation)]
+    if condition:
+        where.append(condition)
+    sql = f"SELECT {pk} FROM {model._meta.db_table} WHERE {' AND '.join(where)} ORDER BY {pk}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql + lock, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
 def lock_customers(ids, *, organisation=None) -> set[int]:
     """Lock these customers for a consent write; the ids that are live (not erased).
 
     With `organisation`, customers of other organisations are left out too.
     """
-    customers = Customer.objects.live().filter(pk__in=list(ids))
-    if organisation is not None:
-        customers = customers.for_organisation(organisation)
-    return set(_locked_pks(customers, FOR_NO_KEY_UPDATE))
+    live = "erased_at IS NULL"
+    return set(
+        _locked_ids(Customer, ids, FOR_NO_KEY_UPDATE, organisation=organisation, condition=live)
+    )
 
 
 def lock_live_customer(customer: Customer | int) -> Customer:
@@ -88,6 +117,12 @@ def lock_live_customer(customer: Customer | int) -> Customer:
 def lock_referenced(queryset: QuerySet) -> list:
     """KEY SHARE on rows a write will reference; the primary keys of those that still exist."""
     return _locked_pks(queryset, FOR_KEY_SHARE)
+
+
+def lock_referenced_ids(model, ids, *, organisation, condition: str = "") -> list:
+    """KEY SHARE on the rows of `model` with these primary keys in `organisation` (and meeting
+    the fixed SQL `condition`); the primary keys of those that exist."""
+    return _locked_ids(model, ids, FOR_KEY_SHARE, organisation=organisation, condition=condition)
 
 
 def lock_for_delete(queryset: QuerySet) -> list:

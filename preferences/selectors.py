@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.http import Http404
 
 from customers.models import Customer, live_customer
 from customers.normalisation import parse_id
-from customers.selectors import ContactNotFound
-from customers.tenancy import get_in_organisation_or_404
+from customers.rows import ModelRows, fetch
+from customers.selectors import ContactNotFound, live_customer_or_none
 
 from .models import Preference, PreferenceOptIn
 
@@ -28,14 +28,31 @@ class NotAPreference(ValueError):
     """The id names a category where a preference is needed."""
 
 
+_PREFERENCE = ModelRows(Preference, "p")
+_CATEGORY = ModelRows(Preference, "k")
+_TABLE = Preference._meta.db_table
+_PREFERENCE_SQL = (
+    f"SELECT {_PREFERENCE.columns}, {_CATEGORY.columns} FROM {_TABLE} p "
+    f"LEFT JOIN {_TABLE} k ON k.id = p.category_id "
+    "WHERE p.organisation_id = %s AND p.id = %s"
+)
+
+
 def preference_or_404(*, organisation, preference_id) -> Preference:
-    """A preference or category of the organisation by id (any string), else Http404."""
+    """A preference or category of the organisation by id (any string), else Http404.
+
+    One fixed statement, with the category attached.
+    """
     pk = parse_id(preference_id, maximum=MAX_ID)
     if not pk:
         raise Http404("Preference not found.")
-    return get_in_organisation_or_404(
-        Preference.objects.select_related("category"), organisation, pk=pk
-    )
+    rows = fetch(_PREFERENCE_SQL, [getattr(organisation, "pk", organisation), pk])
+    if not rows:
+        raise Http404(f"No {Preference._meta.verbose_name} matches the given query.")
+    preference = _PREFERENCE.instance(rows[0])
+    category = _CATEGORY.instance(rows[0], _PREFERENCE.width) if preference.category_id else None
+    Preference._meta.get_field("category").set_cached_value(preference, category)
+    return preference
 
 
 def leaf_preference_or_404(*, organisation, preference_id) -> Preference:
@@ -51,12 +68,12 @@ def contact_or_404(*, organisation, identifier: str) -> Customer:
     text = str(identifier).strip()
     if text.isascii() and text.isdigit():
         pk = parse_id(text, maximum=MAX_ID)
-        if pk is None:
+        customer = None
+        if pk is not None:
+            customer = live_customer_or_none(organisation=organisation, pk=pk)
+        if customer is None:
             raise ContactNotFound()
-        try:
-            return get_in_organisation_or_404(Customer.objects.live(), organisation, pk=pk)
-        except Http404 as exc:
-            raise ContactNotFound() from exc
+        return customer
     # PostgreSQL refuses NUL in text: such an identifier can name no contact.
     if "@" not in text or "\x00" in text:
         raise ContactNotFound()
@@ -102,18 +119,27 @@ def preference_tree(*, organisation) -> list[Node]:
     return _tree(Preference.objects.for_organisation(organisation))
 
 
+# The state of each row is an index lookup on the (customer, preference) unique constraint.
+_TREE_OF_CONTACT_SQL = (
+    f"SELECT {_PREFERENCE.columns}, (SELECT o.opted_in FROM {PreferenceOptIn._meta.db_table} o "
+    "WHERE o.customer_id = %s AND o.preference_id = p.id) "
+    f"FROM {_TABLE} p WHERE p.organisation_id = %s"
+)
+
+
 def preference_tree_of_contact(*, organisation, customer: Customer) -> list[Node]:
-    """The tree with the customer's state on every preference (one query)."""
-    # The state of each row is an index lookup on the (customer, preference) unique constraint.
-    state = PreferenceOptIn.objects.filter(customer=customer, preference=OuterRef("pk"))
-    rows = Preference.objects.for_organisation(organisation).annotate(
-        contact_opted_in=Subquery(state.values("opted_in")[:1])
-    )
-    tree = _tree(rows)
+    """The tree with the customer's state on every preference (one fixed statement)."""
+    rows = fetch(_TREE_OF_CONTACT_SQL, [customer.pk, getattr(organisation, "pk", organisation)])
+    preferences = _PREFERENCE.instances(rows)
+    states = {
+        preference.pk: bool(row[_PREFERENCE.width])
+        for preference, row in zip(preferences, rows, strict=True)
+    }
+    tree = _tree(preferences)
     for node in tree:
         for item in [node, *node.children]:
             if item.preference.is_preference:
-                item.opted_in = bool(item.preference.contact_opted_in)
+                item.opted_in = states[item.preference.pk]
     return tree
 
 
@@ -160,11 +186,35 @@ def marketing_preferences_page(*, organisation, customer: Customer, page: int, p
     return total, marketing_states(customer=customer, preferences=rows)
 
 
+_OPT_IN = ModelRows(PreferenceOptIn, "o")
+
+
+def opt_in_rows(*, customer_ids, preference_ids) -> list[PreferenceOptIn]:
+    """The stored opt-in rows of these customers for these preferences (one fixed statement)."""
+    customer_ids, preference_ids = list(customer_ids), list(preference_ids)
+    if not customer_ids or not preference_ids:
+        return []
+    table = PreferenceOptIn._meta.db_table
+    if connection.vendor == "postgresql":
+        where = "o.customer_id = ANY(%s::bigint[]) AND o.preference_id = ANY(%s::bigint[])"
+        params = [customer_ids, preference_ids]
+    else:
+        where = (
+            f"o.customer_id IN ({', '.join(['%s'] * len(customer_ids))}) "
+            f"AND o.preference_id IN ({', '.join(['%s'] * len(preference_ids))})"
+        )
+        params = [*customer_ids, *preference_ids]
+    rows = fetch(f"SELECT {_OPT_IN.columns} FROM {table} o WHERE {where}", params)
+    return _OPT_IN.instances(rows)
+
+
 def marketing_states(*, customer: Customer, preferences: list[Preference]):
     """The customer's state for each preference; no row means opted out (one query)."""
     rows = {
         row.preference_id: row
-        for row in PreferenceOptIn.objects.filter(customer=customer, preference__in=preferences)
+        for row in opt_in_rows(
+            customer_ids=[customer.pk], preference_ids=[preference.pk for preference in preferences]
+        )
     }
     states = []
     for preference in preferences:

@@ -23,6 +23,7 @@ from customers.models import Customer, Organisation
 from customers.services import customer_create_or_update
 from customers.tenancy import OutsideOrganisation, require_in_organisation
 
+from . import selectors
 from .models import Preference, PreferenceOptIn
 
 OPT_IN_KIND = "preference.opt_in"
@@ -58,6 +59,9 @@ class OptInResult:
     updated: int = 0
     unchanged: int = 0
     changes: list[Change] = field(default_factory=list)
+    # (customer id, preference id) -> (opted in, modified at) as stored when the call returns,
+    # so a caller can answer with the state without reading it back.
+    states: dict[tuple[int, int], tuple[bool, datetime | None]] = field(default_factory=dict)
 
 
 def preference_opt_ins_set(
@@ -113,10 +117,8 @@ def preference_opt_ins_apply(
         return result
     customer_ids = sorted({customer_id for customer_id, _ in wanted})
     preference_ids = {preference_id for _, preference_id in wanted}
-    found = locking.lock_referenced(
-        Preference.objects.for_organisation(organisation).filter(
-            pk__in=preference_ids, is_preference=True
-        )
+    found = locking.lock_referenced_ids(
+        Preference, preference_ids, organisation=organisation, condition="is_preference"
     )
     if len(found) != len(preference_ids):
         missing = sorted(preference_ids - set(found))
@@ -131,9 +133,7 @@ def preference_opt_ins_apply(
         customer_ids = sorted(live)
     current = {
         (row.customer_id, row.preference_id): row
-        for row in PreferenceOptIn.objects.filter(
-            customer_id__in=customer_ids, preference_id__in=preference_ids
-        )
+        for row in selectors.opt_in_rows(customer_ids=customer_ids, preference_ids=preference_ids)
     }
     now = timezone.now()
     writes = []
@@ -148,7 +148,9 @@ def preference_opt_ins_apply(
         )
         if old == item.opted_in or stale:
             result.unchanged += 1
+            result.states[key] = (old, row.modified_at if row is not None else None)
             continue
+        result.states[key] = (item.opted_in, item.modified_at or now)
         if row is None:
             result.created += 1
         else:
@@ -171,13 +173,7 @@ def preference_opt_ins_apply(
             )
         )
     if writes:
-        PreferenceOptIn.objects.bulk_create(
-            writes,
-            update_conflicts=True,
-            unique_fields=["customer", "preference"],
-            update_fields=["opted_in", "modified_at"],
-            batch_size=2000,
-        )
+        _upsert_opt_ins(writes)
         record_changes(
             organisation=organisation,
             changes=result.changes,
@@ -185,6 +181,47 @@ def preference_opt_ins_apply(
             occurred_at=now,
         )
     return result
+
+
+_UPSERT = (
+    f"INSERT INTO {PreferenceOptIn._meta.db_table} "
+    "(customer_id, preference_id, opted_in, modified_at) {rows} "
+    "ON CONFLICT (customer_id, preference_id) DO UPDATE "
+    "SET opted_in = EXCLUDED.opted_in, modified_at = EXCLUDED.modified_at"
+)
+
+
+def _upsert_opt_ins(writes: list[PreferenceOptIn]) -> None:
+    """Insert or update the rows on the (customer, preference) unique constraint, one fixed
+    statement (PostgreSQL: the columns as arrays; SQLite: one row per execution)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _UPSERT.format(
+                    rows="SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::boolean[], "
+                    "%s::timestamptz[])"
+                ),
+                [
+                    [row.customer_id for row in writes],
+                    [row.preference_id for row in writes],
+                    [row.opted_in for row in writes],
+                    [row.modified_at for row in writes],
+                ],
+            )
+        else:
+            modified_at = PreferenceOptIn._meta.get_field("modified_at")
+            cursor.executemany(
+                _UPSERT.format(rows="VALUES (%s, %s, %s, %s)"),
+                [
+                    (
+                        row.customer_id,
+                        row.preference_id,
+                        row.opted_in,
+                        modified_at.get_db_prep_save(row.modified_at, connection),
+                    )
+                    for row in writes
+                ],
+            )
 
 
 @transaction.atomic

@@ -160,10 +160,13 @@ class MarketingPreferenceDetailView(MarketingPreferencesView):
     def put(self, request, customerId, marketingPreferenceId):
         customer = self.customer(customerId)
         preference = self.preference(marketingPreferenceId)
-        services.preference_opt_ins_set(
+        result = services.preference_opt_ins_set(
             customer=customer, states={preference.pk: True}, provenance=self.provenance()
         )
-        return self.state(customer, preference)
+        # The state as the write left it: no second read.
+        opted_in, modified_at = result.states[(customer.pk, preference.pk)]
+        state = selectors.MarketingPreferenceState(preference, opted_in, modified_at)
+        return Response({"data": render_state(state)})
 
     @extend_schema(
         operation_id="actionMarketingPreferenceOptOut",
