@@ -51,7 +51,8 @@ def clean_email(value) -> str:
     email = value.strip()
     if len(email) > EMAIL_MAX_LENGTH or "@" not in email:
         raise InvalidEmail(_INVALID)
-    if _PLAIN_EMAIL_RE.match(email) and email.index("@") <= 64:
+    # The regex cannot tell valid punycode ("xn--…") from invalid: those take the whole syntax.
+    if _PLAIN_EMAIL_RE.match(email) and email.index("@") <= 64 and "xn--" not in email.lower():
         return email  # what _clean_email_in_full answers for it (tests/test_one_address_syntax)
     return _clean_email_in_full(email)
 
