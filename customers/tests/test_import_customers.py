@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from customers.management.commands import import_customers
 from customers.models import ConsentEvent, Customer
 from customers.tests.factories import CustomerFactory
 from customers.tests.importing import rejected_rows, run_import, write_file
@@ -235,8 +236,6 @@ def test_imported_customers_get_time_ordered_uuids_kept_on_a_rerun(good_file, or
 # A re-run finds records it imported before unchanged by their digest (PostgreSQL) -------------
 def parsed_records(monkeypatch):
     """Counts the records parse_record sees."""
-    from customers.management.commands import import_customers
-
     seen = []
     original = import_customers.Command.parse_record
 
@@ -320,3 +319,23 @@ def test_a_key_no_address_can_hold_is_never_looked_up(tmp_path, organisation):
         name="customers.jsonl",
     )
     assert "created 0, updated 0, unchanged 1, rejected 2." in run(path, "--batch-size", "3")
+
+
+def test_the_digest_names_the_phone_library_version():
+    """New phonenumbers metadata may normalise the same cell differently: no old digest may
+    then match, or a re-run would keep numbers the new library writes otherwise."""
+    import phonenumbers
+
+    assert f"phonenumbers {phonenumbers.__version__}" in import_customers.DIGEST_VERSION
+
+
+@pytest.mark.postgres_only
+def test_a_changed_digest_version_makes_a_rerun_parse_every_record_again(
+    tmp_path, organisation, monkeypatch
+):
+    path = write(tmp_path, "email,phone\nada@example.com,+44 20 7946 0000\n")
+    run(path)
+    monkeypatch.setattr(import_customers, "DIGEST_VERSION", "import_customers 1, phonenumbers 99")
+    seen = parsed_records(monkeypatch)
+    assert "created 0, updated 0, unchanged 1, rejected 0." in run(path)
+    assert len(seen) == 1

@@ -2,6 +2,7 @@ import json
 from dataclasses import dataclass
 from hashlib import blake2b
 
+import phonenumbers
 from django.db import connection
 
 from customers import services
@@ -12,7 +13,8 @@ FIELDS = ("email", "phone", "correlation_id", "locale", "first_name", "last_name
 MAX_LENGTHS = {"correlation_id": 128, "first_name": 100, "last_name": 100}
 # Part of every record's digest: change it whenever parse_record would turn the same record into
 # different values (stored digests then no longer match, and the next run parses every record).
-DIGEST_VERSION = "import_customers 1"
+# The phone library's version is part of it: new metadata may normalise the same number anew.
+DIGEST_VERSION = f"import_customers 1, phonenumbers {phonenumbers.__version__}"
 
 
 @dataclass
