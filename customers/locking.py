@@ -10,9 +10,8 @@ key order. `docs/locking.md` explains the choice and the lock order rule; in sho
   that waited for an erasure finds the customer gone (a 404), never a tombstone to write on.
   NO KEY UPDATE, not UPDATE: it does not conflict with the KEY SHARE lock that inserting a row
   referencing the customer takes (a ledger event, an opt-in), so it cannot deadlock with them.
-- `lock_referenced` / `lock_referenced_ids`: FOR KEY SHARE on rows a write will reference (the
-  preferences an opt-in names). Many writers hold it at once; it only conflicts with a delete of
-  those rows.
+- `lock_referenced_ids`: FOR KEY SHARE on rows a write will reference (the preferences an
+  opt-in names). Many writers hold it at once; it only conflicts with a delete of those rows.
 - `lock_for_delete`: FOR UPDATE on rows about to be deleted: waits for every writer that holds
   KEY SHARE on them, and makes later ones wait, then find the rows gone.
 - `lock_organisation`: FOR NO KEY UPDATE on the organisation row, for edits that must be serial
@@ -112,11 +111,6 @@ def lock_live_customer(customer: Customer | int) -> Customer:
     if locked is None:
         raise CustomerErased("No customer matches the given query.")
     return locked
-
-
-def lock_referenced(queryset: QuerySet) -> list:
-    """KEY SHARE on rows a write will reference; the primary keys of those that still exist."""
-    return _locked_pks(queryset, FOR_KEY_SHARE)
 
 
 def lock_referenced_ids(model, ids, *, organisation, condition: str = "") -> list:
