@@ -37,6 +37,7 @@ from django.db import connections, transaction
 from django.db.models import QuerySet
 
 from .models import Customer, Organisation, live_customer
+from .rows import any_of
 from .tenancy import OutsideOrganisation
 
 FOR_NO_KEY_UPDATE = "FOR NO KEY UPDATE"
@@ -78,10 +79,9 @@ def _locked_ids(model, ids, clause: str, *, organisation=None, condition: str = 
     if not ids:
         return []
     pk = model._meta.pk.column
-    if connection.vendor == "postgresql":
-        where, params, lock = [f"{pk} = ANY(%s::bigint[])"], [ids], f" {clause}"
-    else:
-        where, params, lock = [f"{pk} IN ({', '.join(['%s'] * len(ids))})"], ids, ""
+    condition_on_ids, params = any_of(pk, ids)
+    where = [condition_on_ids]
+    lock = f" {clause}" if connection.vendor == "postgresql" else ""
     if organisation is not None:
         where.append("organisation_id = %s")
         params = [*params, getattr(organisation, "pk", organisation)]

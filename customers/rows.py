@@ -90,6 +90,14 @@ def fetch(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
+def any_of(column: str, ids: list) -> tuple[str, list]:
+    """Fixed SQL for "`column` is one of these ids" and its parameters: one array parameter on
+    PostgreSQL, a placeholder per id elsewhere. `ids` is a non-empty list of integers."""
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [ids]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
 def prep(model, field_name: str, value):
     """A lookup value as the database takes it (a UUID as 32 hex digits on SQLite, say)."""
     connection = connections[DEFAULT_DB_ALIAS]

@@ -14,7 +14,7 @@ from django.http import Http404
 
 from customers.models import Customer, live_customer
 from customers.normalisation import parse_id
-from customers.rows import ModelRows, fetch
+from customers.rows import ModelRows, any_of, fetch
 from customers.selectors import ContactNotFound, live_customer_or_none
 
 from .models import Preference, PreferenceOptIn
@@ -195,16 +195,12 @@ def opt_in_rows(*, customer_ids, preference_ids) -> list[PreferenceOptIn]:
     if not customer_ids or not preference_ids:
         return []
     table = PreferenceOptIn._meta.db_table
-    if connection.vendor == "postgresql":
-        where = "o.customer_id = ANY(%s::bigint[]) AND o.preference_id = ANY(%s::bigint[])"
-        params = [customer_ids, preference_ids]
-    else:
-        where = (
-            f"o.customer_id IN ({', '.join(['%s'] * len(customer_ids))}) "
-            f"AND o.preference_id IN ({', '.join(['%s'] * len(preference_ids))})"
-        )
-        params = [*customer_ids, *preference_ids]
-    rows = fetch(f"SELECT {_OPT_IN.columns} FROM {table} o WHERE {where}", params)
+    on_customers, customer_params = any_of("o.customer_id", customer_ids)
+    on_preferences, preference_params = any_of("o.preference_id", preference_ids)
+    rows = fetch(
+        f"SELECT {_OPT_IN.columns} FROM {table} o WHERE {on_customers} AND {on_preferences}",
+        [*customer_params, *preference_params],
+    )
     return _OPT_IN.instances(rows)
 
 
@@ -236,19 +232,14 @@ def marketing_states(*, customer: Customer, preferences: list[Preference]):
 # primary key from its first row (PostgreSQL does not carry `customer_id >= minContactID` over to
 # customers.id), reading every customer below minContactID, or, when few rows match, every
 # customer above it: 50 to 130 ms over 200,000 customers instead of a few.
-_LIVE_CONTACT = """
+_OPT_INS_TABLE = PreferenceOptIn._meta.db_table
+_LIVE_CONTACT = f"""
     CROSS JOIN LATERAL (
-        SELECT {columns} FROM customers_customer c
+        SELECT {{columns}} FROM {Customer._meta.db_table} c
         WHERE c.id = o.customer_id AND c.erased_at IS NULL
         OFFSET 0
     ) c
 """
-
-
-def _rows(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[tuple[int, str]]:
@@ -258,8 +249,8 @@ def contacts_opted_in(*, preference: Preference, min_contact_id: int) -> list[tu
     Keyset paging over optin_pref_opted_in_idx (preference, customer) WHERE opted_in.
     """
     if connection.vendor == "postgresql":
-        return _rows(
-            "SELECT o.customer_id, c.email FROM preferences_preferenceoptin o"
+        return fetch(
+            f"SELECT o.customer_id, c.email FROM {_OPT_INS_TABLE} o"
             + _LIVE_CONTACT.format(columns="c.email")
             + "WHERE o.preference_id = %s AND o.opted_in AND o.customer_id >= %s "
             "ORDER BY o.customer_id LIMIT %s",
@@ -309,9 +300,9 @@ def opt_ins_modified_since(
     """
     if connection.vendor == "postgresql":
         columns = ", ".join(f"c.{name}" for name in _CONTACT_FIELDS) + ", c.data_fields"
-        rows = _rows(
+        rows = fetch(
             f"SELECT o.customer_id, {columns}, o.preference_id, o.opted_in, o.modified_at "
-            "FROM preferences_preferenceoptin o"
+            f"FROM {_OPT_INS_TABLE} o"
             + _LIVE_CONTACT.format(columns=columns)
             + "WHERE o.preference_id = %s AND o.modified_at >= %s AND o.customer_id >= %s "
             "ORDER BY o.customer_id LIMIT %s",
