@@ -30,7 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from results import machine_line, write_section
+from results import (
+    children_of,
+    cpu_seconds,
+    cpu_used,
+    machine_line,
+    verdict,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "bench", "bench-password-1"
@@ -251,28 +258,6 @@ def run_wrk(method, paths_file, options, workdir) -> dict:
     }
 
 
-def cpu_seconds(pids) -> dict[int, float]:
-    """User plus system CPU seconds each process has used (Linux /proc); gone ones left out."""
-    found = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return found
-
-
-def cpu_used(before: dict, after: dict) -> float:
-    """CPU seconds used between two readings by the processes alive at both."""
-    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
-
-
-def worker_pids(master: int) -> list[int]:
-    done = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
-    return [int(pid) for pid in done.stdout.split()]
-
-
 def backend_pids(url) -> list[int]:
     """The PostgreSQL backends connected to the bench database (the workers' connections)."""
     out = psql(
@@ -286,7 +271,7 @@ def run_wrk_measured(method, paths_file, options, workdir, master, url) -> dict:
     """run_wrk, plus the CPU milliseconds per request of the gunicorn workers and of their
     PostgreSQL backends: what a request costs, which a busy machine inflates far less than
     its wall time."""
-    pids, backends = worker_pids(master), backend_pids(url)
+    pids, backends = children_of(master), backend_pids(url)
     web, db = cpu_seconds(pids), cpu_seconds(backends)
     result = run_wrk(method, paths_file, options, workdir)
     done = max(1, result["requests"])
@@ -469,7 +454,6 @@ def main() -> None:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=30)
 
-    verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
     lines = [
         f"## API requests beside pgbench, {options.connections} connections, same run",
         "",

@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))
+
+from results import children_of, cpu_seconds, cpu_used  # noqa: E402  (after the path fix)
+
 URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/consent_bench_decisions"
 )
@@ -216,35 +219,6 @@ def bare_sql_times(statements: list[str], calls: int) -> tuple[list[float], floa
                 times.append((time.perf_counter() - started) * 1000)
         cpu = cpu_used(cpu_before, cpu_seconds([backend])) * 1000 / calls
     return times, cpu
-
-
-def cpu_seconds(pids) -> dict[int, float]:
-    """{pid: user + system CPU seconds used so far} of these processes (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    return used
-
-
-def cpu_used(before: dict, after: dict) -> float:
-    """CPU seconds used between two readings by the processes alive at both."""
-    return sum(after[pid] - before[pid] for pid in before if pid in after)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
 
 
 def backend_pids() -> list[int]:

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from results import machine_line, write_section
+from results import machine_line, verdict, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -177,7 +177,6 @@ def main() -> None:
     ratio = first_seconds / copy_seconds
     floor_seconds = floors["time-ordered UUIDs (7)"]
     floor_ratio = first_seconds / floor_seconds
-    verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
     lines = [
         "## import_customers, 1 file, same run",
         "",

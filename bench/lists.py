@@ -250,7 +250,7 @@ def main() -> None:
     import psycopg
     from django.db import connections
     from django.test import Client
-    from results import machine_line, write_section
+    from results import machine_line, verdict, write_section
 
     if not options.reuse:
         build(options)
@@ -299,7 +299,6 @@ def main() -> None:
     for label, sql, plan in plans:
         shown = sql if len(sql) <= 600 else sql[:600] + " …"
         print(f"\n-- {label}\n{shown}\n" + "\n".join(line[:300] for line in plan))
-    verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
     lines = [
         f"## List routes over {options.customers:,} customers x 20 preferences",
         "",

@@ -1,5 +1,6 @@
-"""bench/RESULTS.md holds one generated section per benchmark; each run replaces only its own.
+"""What the benchmarks share: writing their results, and reading processes' CPU time.
 
+bench/RESULTS.md holds one generated section per benchmark; each run replaces only its own.
 Text outside the markers (hand-written notes) is kept as it is.
 """
 
@@ -33,3 +34,38 @@ def write_section(name: str, text: str) -> None:
     else:
         updated = current.rstrip("\n") + "\n\n" + block + "\n"
     RESULTS.write_text(updated, encoding="utf-8")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def cpu_seconds(pids) -> dict[int, float]:
+    """{pid: user + system CPU seconds used so far} of these processes (Linux /proc); gone ones
+    left out."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
+def cpu_used(before: dict, after: dict) -> float:
+    """CPU seconds used between two readings by the processes alive at both."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a gunicorn master's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
