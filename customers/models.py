@@ -111,8 +111,13 @@ class Customer(models.Model):
     # Time-ordered for new customers (cheap inserts into its unique index); old ones stay valid.
     uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
     # Not indexed alone: customer_email_unique_per_org_ci leads with organisation.
+    # Checked once per statement, not per row (customers.references): imports write thousands.
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="customers", db_index=False
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        db_index=False,
+        db_constraint=False,
     )
     # One address syntax everywhere (customers.normalisation.clean_email), the admin's form too.
     email = models.CharField(
@@ -220,9 +225,14 @@ class ConsentEvent(models.Model):
         SYSTEM = "system", "System"
 
     id = models.BigAutoField(primary_key=True)
-    # Both foreign keys are covered by the composite indexes below.
+    # Both foreign keys are covered by the composite indexes below, and checked once per
+    # statement, not per row (customers.references).
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="consent_events", db_index=False
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="consent_events",
+        db_index=False,
+        db_constraint=False,
     )
     customer = models.ForeignKey(
         Customer,
@@ -231,6 +241,7 @@ class ConsentEvent(models.Model):
         blank=True,
         related_name="consent_events",
         db_index=False,
+        db_constraint=False,
     )
     # A keyed hash of the address the change is about, for addresses without a customer record
     # (suppressing an unknown email, a department's SMS STOP). Never the address itself.

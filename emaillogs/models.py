@@ -24,12 +24,21 @@ class EmailLog(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     # Covered by emaillog_org_public_id_unique, which leads with the organisation.
+    # Both checked once per statement, not per row (customers.references).
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="email_logs", db_index=False
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="email_logs",
+        db_index=False,
+        db_constraint=False,
     )
     # Covered by emaillog_customer_created_idx.
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="email_logs", db_index=False
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="email_logs",
+        db_index=False,
+        db_constraint=False,
     )
     public_id = models.CharField(max_length=64, default=new_log_id)
     created = models.DateTimeField()

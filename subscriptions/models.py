@@ -30,8 +30,13 @@ class Suppression(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     # Not indexed alone: every index below leads with organisation.
+    # Checked once per statement, not per row (customers.references).
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="suppressions", db_index=False
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="suppressions",
+        db_index=False,
+        db_constraint=False,
     )
     address_key = models.CharField(max_length=64, editable=False)
     # The normalised address while a customer or caller knows it; NULL once the customer who
