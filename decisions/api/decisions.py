@@ -184,16 +184,14 @@ class Question:
             raise ValidationError({"programme": [str(exc).split(": ", 1)[1]]}) from exc
 
         region = organisation.phone_region or "US"
-        parsed = []
-        for index, item in enumerate(recipients):
-            try:
-                parsed.append(selectors.recipient_from(item, region=region))
-            except selectors.InvalidRecipient as exc:
-                errors[f"recipients[{index}]"] = [str(exc)]
-                if len(errors) >= 100:  # enough to fix the request by
-                    break
-        if errors:
-            raise ValidationError(errors)
+        try:
+            parsed, self.customers = selectors.recipients_and_customers(
+                recipients, organisation_id=organisation.pk, region=region
+            )
+        except selectors.InvalidRecipients as exc:
+            raise ValidationError(
+                {f"recipients[{index}]": [message] for index, message in exc.errors.items()}
+            ) from exc
 
         # Identifiers of another organisation are unknown: 404, as if they did not exist.
         self.preference = None
@@ -221,6 +219,7 @@ class Question:
             preference=self.preference,
             programme=self.programme,
             department=self.department,
+            customers=self.customers,
         )
         # Reasons are shared between decisions (decisions_for builds each once): so are their
         # answer objects. Nothing changes them after this.
