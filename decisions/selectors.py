@@ -12,12 +12,14 @@ taking every recipient's identifiers or addresses as one array (`__in_array`).
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db import connection
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from customers.models import Customer
@@ -49,6 +51,8 @@ RECIPIENT_FIELDS = {
 }
 MAX_RECIPIENTS = 10_000
 _MAX_CONTACT_ID = 2**63 - 1
+# A UUID as str(uuid.UUID(…)) writes it.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 UNKNOWN_RECIPIENT = "UNKNOWN_RECIPIENT"
 NO_ADDRESS = "NO_ADDRESS"
@@ -90,9 +94,11 @@ class Reason(NamedTuple):
 
 @dataclass(slots=True)
 class Decision:
+    """`customer_uuid` in its canonical text; `reasons` may be shared between decisions."""
+
     customer_id: int | None
-    customer_uuid: uuid.UUID | None
-    reasons: list[Reason] = field(default_factory=list)
+    customer_uuid: str | None
+    reasons: tuple[Reason, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -123,8 +129,11 @@ def recipient_from(item, *, region: str) -> Recipient:
         except InvalidPhoneNumber as exc:
             raise InvalidRecipient(str(exc)) from exc
     if kind == "customerId":
+        # In its canonical text, the form customers' UUIDs are read in (_customers_by_recipient).
+        if type(raw) is str and _CANONICAL_UUID.fullmatch(raw):
+            return Recipient(kind, raw)
         try:
-            return Recipient(kind, uuid.UUID(raw))
+            return Recipient(kind, str(uuid.UUID(raw)))
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidRecipient("customerId must be a UUID.") from exc
     if kind == "contactId":
@@ -307,14 +316,29 @@ def decisions_for(
         )
     opted_out = _opted_out_departments(organisation_id, on_email, keys, department)
 
-    # Per recipient only lookups and appends: the reasons are built once per distinct value and
-    # shared (they are immutable tuples).
-    unknown = [Reason(UNKNOWN_RECIPIENT, "No customer of the organisation matches.")]
+    # Per recipient only lookups and appends: the reasons are built once per distinct value, and
+    # so are their tuples for a customer whose address blocks nothing (one per combination of
+    # NO_ADDRESS, NOT_OPTED_IN and PROGRAMME_OPTED_OUT): shared, as they are immutable.
+    unknown = (Reason(UNKNOWN_RECIPIENT, "No customer of the organisation matches."),)
     no_address = Reason(
         NO_ADDRESS, f"The customer has no {'email address' if on_email else 'phone number'}."
     )
     not_opted_in = Reason(NOT_OPTED_IN, str(preference.pk)) if preference is not None else None
     programme_opted_out = Reason(PROGRAMME_OPTED_OUT, programme)
+    combinations = {
+        (no, out, off): tuple(
+            reason
+            for reason, applies in (
+                (no_address, no),
+                (not_opted_in, out),
+                (programme_opted_out, off),
+            )
+            if applies
+        )
+        for no in (False, True)
+        for out in (False, True)
+        for off in (False, True)
+    }
     suppressed_by_address = {
         address: Reason(SUPPRESSED, suppressed[key])
         for address, key in keys.items()
@@ -325,45 +349,40 @@ def decisions_for(
         for address, departments in opted_out.items()
     }
     blocked = suppressed_by_address.keys() | opted_out_by_address.keys()
+    asks_opt_in = not_opted_in is not None
 
     decisions = []
     append = decisions.append
     for customer, address in zip(found, addresses, strict=True):
         if customer is None:
-            reasons = unknown.copy()
+            customer_id = customer_uuid = None
+            reasons = unknown
         else:
-            reasons = []
-            if address is None:
-                reasons.append(no_address)
-            if not_opted_in is not None and customer[0] not in opted_in:
-                reasons.append(not_opted_in)
-            if customer[0] in programme_out:
-                reasons.append(programme_opted_out)
+            customer_id, customer_uuid = customer[0], customer[1]
+            reasons = combinations[
+                address is None,
+                asks_opt_in and customer_id not in opted_in,
+                customer_id in programme_out,
+            ]
         if address in blocked:
             reasons = _with_address_reasons(
-                reasons,
+                list(reasons),
                 customer is not None,
                 suppressed_by_address.get(address),
                 opted_out_by_address.get(address, ()),
             )
-        append(
-            Decision(
-                customer[0] if customer is not None else None,
-                customer[1] if customer is not None else None,
-                reasons,
-            )
-        )
+        append(Decision(customer_id, customer_uuid, reasons))
     return decisions
 
 
-def _with_address_reasons(reasons: list, known: bool, suppressed, opted_out) -> list:
+def _with_address_reasons(reasons: list, known: bool, suppressed, opted_out) -> tuple:
     """The reasons with the address's own, in REASON_CODES order: SUPPRESSED after
     UNKNOWN_RECIPIENT (a customer with this address has no NO_ADDRESS), before the customer's
     NOT_OPTED_IN and PROGRAMME_OPTED_OUT; OPTED_OUT last."""
     if suppressed is not None:
         reasons.insert(0 if known else 1, suppressed)
     reasons.extend(opted_out)
-    return reasons
+    return tuple(reasons)
 
 
 def link_subject(organisation_id: int, decision: Decision):
@@ -374,7 +393,8 @@ def link_subject(organisation_id: int, decision: Decision):
 def _customers_by_recipient(organisation_id: int, recipients: list[Recipient]) -> dict:
     """{kind: {value: customer row}} of the (not erased) customers the recipients name; 1 query.
 
-    A row is the tuple (id, uuid, email_key, phone, correlation_id) as read: no object per row.
+    A row is the tuple (id, uuid, email_key, phone, correlation_id) as read, the UUID as text
+    (the answer's form, and the recipients'): no object per row.
     A phone number shared by several customers names the oldest of them.
     """
     wanted: dict[str, set] = {}
@@ -390,7 +410,7 @@ def _customers_by_recipient(organisation_id: int, recipients: list[Recipient]) -
         .filter(organisation_id=organisation_id)
         .filter(matches)
         .order_by("-id")  # so that the oldest customer of a shared phone number is kept
-        .values_list("id", "uuid", "email_key", "phone", "correlation_id")
+        .values_list("id", Cast("uuid", CharField()), "email_key", "phone", "correlation_id")
     )
     # All rows in one fetch (values_list would fetch 100 at a time through a generator); the
     # compiler still applies the database's converters (UUIDs on SQLite).
@@ -399,6 +419,9 @@ def _customers_by_recipient(organisation_id: int, recipients: list[Recipient]) -
             tuple_expected=True, chunk_size=len(recipients) + 1
         )
     )
+    if connection.vendor != "postgresql":
+        # PostgreSQL writes a UUID as text in its canonical form; SQLite keeps 32 hex digits.
+        rows = [(row[0], str(uuid.UUID(row[1])), *row[2:]) for row in rows]
     found: dict[str, dict] = {}
     # One comprehension per form named: later rows (older customers) win a shared value.
     for kind in wanted:

@@ -221,26 +221,25 @@ class Question:
             department=self.department,
             customers=self.customers,
         )
-        # Reasons are shared between decisions (decisions_for builds each once): so are their
-        # answer objects. Nothing changes them after this.
+        # Reasons are shared between decisions (decisions_for builds each once, and each tuple of
+        # them): so are their answer objects. Nothing changes them after this.
         reason_objects: dict = {}
+        rendered_reasons: dict = {}
         links = self.links
         results = []
         append = results.append
         for raw, decision in zip(self.raw_recipients, decisions, strict=True):
-            reasons = []
-            for reason in decision.reasons:
-                rendered = reason_objects.get(reason)
-                if rendered is None:
-                    rendered = reason_objects[reason] = {
-                        "code": reason.code,
-                        "detail": reason.detail,
-                    }
-                reasons.append(rendered)
-            customer_uuid = decision.customer_uuid
+            reasons = rendered_reasons.get(decision.reasons)
+            if reasons is None:
+                reasons = rendered_reasons[decision.reasons] = [
+                    reason_objects.setdefault(
+                        reason, {"code": reason.code, "detail": reason.detail}
+                    )
+                    for reason in decision.reasons
+                ]
             result = {
                 "recipient": raw,
-                "customerId": str(customer_uuid) if customer_uuid is not None else None,
+                "customerId": decision.customer_uuid,
                 "allowed": not reasons,
                 "reasons": reasons,
             }
