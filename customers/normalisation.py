@@ -168,6 +168,21 @@ def normalise_email(email: str | None) -> str | None:
     return email
 
 
+def email_key_of(value) -> str:
+    """normalise_email(clean_email(value)) in one step for a plain ASCII address (the fast path
+    of clean_email: nothing to compose or decode, so only the case to fold); InvalidEmail too."""
+    if isinstance(value, str):
+        email = value.strip()
+        if (
+            len(email) <= EMAIL_MAX_LENGTH
+            and _PLAIN_EMAIL_RE.match(email)
+            and email.index("@") <= 64
+            and "xn--" not in (folded := email.lower())
+        ):
+            return folded
+    return normalise_email(_clean_email_in_full(value))
+
+
 def normalise_phone(number: str, region: str = "US") -> str:
     """E.164 form of a phone number; national formats are read in `region`.
 

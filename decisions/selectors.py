@@ -27,8 +27,7 @@ from customers.normalisation import (
     InvalidEmail,
     InvalidPhoneNumber,
     address_keys,
-    clean_email,
-    normalise_email,
+    email_key_of,
     normalise_phone,
 )
 from customers.tenancy import get_in_organisation_or_404
@@ -118,7 +117,7 @@ def recipient_from(item, *, region: str) -> Recipient:
     ((kind, raw),) = item.items()
     if kind == "email":
         try:
-            return Recipient(kind, normalise_email(clean_email(raw)))
+            return Recipient(kind, email_key_of(raw))
         except InvalidEmail as exc:
             raise InvalidRecipient(str(exc)) from exc
     if kind == "phone":
@@ -181,12 +180,30 @@ def recipients_and_customers(
     errors: dict[int, str] = {}
     pending = []  # indices of phone numbers in stored form, checked after the customers query
     match_stored = _STORED_PHONE_FORM.fullmatch
+    match_uuid = _CANONICAL_UUID.fullmatch
     for index, item in enumerate(items):
-        if isinstance(item, dict) and len(item) == 1:
-            raw = item.get("phone")
-            if type(raw) is str and match_stored(raw):
-                pending.append(index)
-                append(Recipient("phone", raw))
+        # The usual forms answered here as recipient_from answers them, without calling it.
+        if type(item) is dict and len(item) == 1:
+            ((kind, raw),) = item.items()
+            if type(raw) is str:
+                if kind == "email":
+                    try:
+                        append(Recipient(kind, email_key_of(raw)))
+                    except InvalidEmail as exc:
+                        errors[index] = str(exc)
+                        append(None)
+                        if len(errors) >= MAX_ERRORS:
+                            break
+                    continue
+                if kind == "phone" and match_stored(raw):
+                    pending.append(index)
+                    append(Recipient(kind, raw))
+                    continue
+                if kind == "customerId" and match_uuid(raw):
+                    append(Recipient(kind, raw))
+                    continue
+            elif kind == "contactId" and type(raw) is int and 0 < raw <= _MAX_CONTACT_ID:
+                append(Recipient(kind, raw))
                 continue
         try:
             append(recipient_from(item, region=region))

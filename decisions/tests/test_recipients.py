@@ -103,3 +103,46 @@ def test_an_invalid_number_in_e164_form_is_a_400_before_the_preference_is_looked
     )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["recipients[0]"]
+
+
+OTHER_FORMS = [
+    {"email": "Ada@Example.org"},
+    {"email": " ada@example.org "},
+    {"email": "Jürgen@XN--MNCHEN-3YA.de"},
+    {"email": "not an address"},
+    {"email": 42},
+    {"customerId": "9b2f7c1e-3d4a-4e5f-8a6b-7c8d9e0f1a2b"},
+    {"customerId": "9B2F7C1E-3D4A-4E5F-8A6B-7C8D9E0F1A2B"},
+    {"customerId": "{9b2f7c1e-3d4a-4e5f-8a6b-7c8d9e0f1a2b}"},
+    {"customerId": "9b2f7c1e3d4a4e5f8a6b7c8d9e0f1a2b"},
+    {"customerId": "9b2f7c1e-3d4a-4e5f-8a6b"},
+    {"customerId": 7},
+    {"contactId": 7},
+    {"contactId": 2**63 - 1},
+    {"contactId": 2**63},
+    {"contactId": 0},
+    {"contactId": True},
+    {"contactId": 7.0},
+    {"contactId": "7"},
+    {"correlationId": "crm-7"},
+    {"correlationId": ""},
+    {"fax": "123"},
+    {"email": "a@x.org", "phone": "+447911123456"},
+    [],
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("item", OTHER_FORMS, ids=repr)
+def test_every_recipient_form_reads_as_recipient_from_reads_it(organisation, item):
+    try:
+        expected = selectors.recipient_from(item, region="GB")
+    except selectors.InvalidRecipient as exc:
+        expected = ("invalid", str(exc))
+    try:
+        [got], _ = selectors.recipients_and_customers(
+            [item], organisation_id=organisation.pk, region="GB"
+        )
+    except selectors.InvalidRecipients as exc:
+        got = ("invalid", exc.errors[0])
+    assert got == expected
