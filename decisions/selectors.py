@@ -224,7 +224,12 @@ def recipients_and_customers(
     _check_in_full(items, unmatched, recipients, errors, region)
     if errors:
         raise InvalidRecipients({i: errors[i] for i in sorted(errors)[:MAX_ERRORS]})
-    renamed = [recipients[i] for i in unmatched if recipients[i].value not in by_phone]
+    # Only a number whose E.164 form is not the text sent was not looked up yet.
+    renamed = [
+        recipients[i]
+        for i in unmatched
+        if recipients[i].value != items[i]["phone"] and recipients[i].value not in by_phone
+    ]
     if renamed:
         for phone, row in _customers_by_recipient(organisation_id, renamed)["phone"].items():
             by_phone.setdefault(phone, row)
