@@ -14,6 +14,7 @@ from customers.normalisation import (
     InvalidEmail,
     _clean_email_in_full,
     clean_email,
+    email_key_of,
     normalise_email,
 )
 from customers.tests.factories import CustomerFactory
@@ -111,6 +112,24 @@ def test_the_fast_path_answers_as_the_whole_syntax(address):
             return ("invalid", str(exc))
 
     assert answer(clean_email) == answer(_clean_email_in_full)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [param.values[0] for param in SPELLINGS]
+    + [param.values[1] for param in SPELLINGS]
+    + [param.values[0] for param in INVALID]
+    + PLAIN
+    + [" Ada@Example.ORG ", "ADA@XN--MNCHEN-3YA.DE", None, 42],
+)
+def test_the_compared_form_in_one_step_answers_as_checking_then_normalising(address):
+    def answer(check):
+        try:
+            return check(address)
+        except InvalidEmail as exc:
+            return ("invalid", str(exc))
+
+    assert answer(email_key_of) == answer(lambda value: normalise_email(clean_email(value)))
 
 
 # Routes: each case stores a customer with one spelling, calls the route with the other, and

@@ -1,9 +1,15 @@
+import hmac
 import uuid
 
 import pytest
 from django.db import IntegrityError, transaction
 
-from customers.normalisation import InvalidPhoneNumber, address_key, normalise_phone
+from customers.normalisation import (
+    InvalidPhoneNumber,
+    address_key,
+    address_keys,
+    normalise_phone,
+)
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +69,15 @@ def test_address_keys_are_stable_and_keyed(settings):
     assert "jo@example.com" not in first
     settings.ADDRESS_HASH_KEY = "another key"
     assert address_key("jo@example.com") != first
+
+
+@pytest.mark.parametrize("key", ["", "k", "x" * 64, "y" * 65, "ü" * 40, "z" * 200])
+def test_address_keys_are_hmac_sha256_of_the_address_under_the_key(settings, key):
+    settings.ADDRESS_HASH_KEY = key
+    addresses = ["jo@example.com", "", "jürgen@münchen.de", "+447911123456", "a" * 300]
+    expected = [hmac.digest(key.encode(), a.encode(), "sha256").hex() for a in addresses]
+    assert address_keys(addresses) == expected
+    assert [address_key(a) for a in addresses] == expected
 
 
 def test_new_customers_get_time_ordered_uuids(organisation):

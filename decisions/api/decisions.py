@@ -184,16 +184,14 @@ class Question:
             raise ValidationError({"programme": [str(exc).split(": ", 1)[1]]}) from exc
 
         region = organisation.phone_region or "US"
-        parsed = []
-        for index, item in enumerate(recipients):
-            try:
-                parsed.append(selectors.recipient_from(item, region=region))
-            except selectors.InvalidRecipient as exc:
-                errors[f"recipients[{index}]"] = [str(exc)]
-                if len(errors) >= 100:  # enough to fix the request by
-                    break
-        if errors:
-            raise ValidationError(errors)
+        try:
+            parsed, self.customers = selectors.recipients_and_customers(
+                recipients, organisation_id=organisation.pk, region=region
+            )
+        except selectors.InvalidRecipients as exc:
+            raise ValidationError(
+                {f"recipients[{index}]": [message] for index, message in exc.errors.items()}
+            ) from exc
 
         # Identifiers of another organisation are unknown: 404, as if they did not exist.
         self.preference = None
@@ -221,27 +219,27 @@ class Question:
             preference=self.preference,
             programme=self.programme,
             department=self.department,
+            customers=self.customers,
         )
-        # Reasons are shared between decisions (decisions_for builds each once): so are their
-        # answer objects. Nothing changes them after this.
+        # Reasons are shared between decisions (decisions_for builds each once, and each tuple of
+        # them): so are their answer objects. Nothing changes them after this.
         reason_objects: dict = {}
+        rendered_reasons: dict = {}
         links = self.links
         results = []
         append = results.append
         for raw, decision in zip(self.raw_recipients, decisions, strict=True):
-            reasons = []
-            for reason in decision.reasons:
-                rendered = reason_objects.get(reason)
-                if rendered is None:
-                    rendered = reason_objects[reason] = {
-                        "code": reason.code,
-                        "detail": reason.detail,
-                    }
-                reasons.append(rendered)
-            customer_uuid = decision.customer_uuid
+            reasons = rendered_reasons.get(decision.reasons)
+            if reasons is None:
+                reasons = rendered_reasons[decision.reasons] = [
+                    reason_objects.setdefault(
+                        reason, {"code": reason.code, "detail": reason.detail}
+                    )
+                    for reason in decision.reasons
+                ]
             result = {
                 "recipient": raw,
-                "customerId": str(customer_uuid) if customer_uuid is not None else None,
+                "customerId": decision.customer_uuid,
                 "allowed": not reasons,
                 "reasons": reasons,
             }

@@ -79,3 +79,29 @@ def test_an_sms_decision_in_a_department_takes_the_same_queries_for_any_number(
     with django_assert_num_queries(4):
         response = rw_client.post(URL, body, format="json")
     assert all(result["allowed"] for result in response.json()["results"])
+
+
+def test_phone_numbers_in_e164_form_stored_or_not_take_no_more_queries(
+    rw_client, organisation, django_assert_num_queries
+):
+    customers = make_customers(organisation, 10)
+    rw_client.get(URL, {"channel": "sms", "contactId": 1})
+    # Stored, valid but stored by nobody, and E.164-looking text of a stored number's own form.
+    recipients = [{"phone": customers[0].phone}, {"phone": "+14155550199"}]
+    # 1 membership, 2 customers, 3 opt-out statuses.
+    with django_assert_num_queries(3):
+        response = rw_client.post(URL, {"channel": "sms", "recipients": recipients}, format="json")
+    assert [r["allowed"] for r in response.json()["results"]] == [True, False]
+
+
+def test_text_that_normalises_to_another_number_takes_one_query_more(
+    rw_client, organisation, django_assert_num_queries
+):
+    customer = Customer.objects.create(organisation=organisation, phone="+447911123456")
+    rw_client.get(URL, {"channel": "sms", "contactId": 1})
+    # 1 membership, 2 customers, 3 customers with the number's E.164 form, 4 opt-out statuses.
+    with django_assert_num_queries(4):
+        response = rw_client.post(
+            URL, {"channel": "sms", "recipients": [{"phone": "+4407911123456"}]}, format="json"
+        )
+    assert response.json()["results"][0]["customerId"] == str(customer.uuid)
