@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
-from .normalisation import normalise_email, validate_email_address
+from .normalisation import normalise_email, validate_e164_phone, validate_email_address
 from .tenancy import OrganisationQuerySet
 from .uuids import uuid7
 
@@ -127,7 +127,9 @@ class Customer(models.Model):
     # and uniqueness use it. save() keeps it in step; bulk writers must set it with
     # normalise_email().
     email_key = models.CharField(max_length=254, null=True, blank=True, editable=False)
-    phone = models.CharField(max_length=20, null=True, blank=True, help_text="E.164")
+    phone = models.CharField(
+        max_length=20, null=True, blank=True, help_text="E.164", validators=[validate_e164_phone]
+    )
     correlation_id = models.CharField(max_length=128, null=True, blank=True)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)

@@ -197,6 +197,17 @@ def normalise_phone(number: str, region: str = "US") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def validate_e164_phone(value) -> None:
+    """A stored phone number is a valid number written in E.164, as normalise_phone writes it
+    (the admin's form; decisions rely on it to skip parsing numbers a customer has)."""
+    try:
+        normalised = normalise_phone(value)
+    except InvalidPhoneNumber as exc:
+        raise ValidationError(str(exc), code="invalid") from exc
+    if normalised != value:
+        raise ValidationError(f"Write the number in E.164 form: {normalised}.", code="invalid")
+
+
 def address_key(address: str) -> str:
     """A keyed hash of a normalised address: lets us recognise it again without keeping it."""
     return address_keys((address,))[0]

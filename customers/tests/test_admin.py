@@ -313,3 +313,46 @@ def test_the_estimate_replaces_count_beyond_the_threshold(organisation, monkeypa
     with CaptureQueriesContext(connection) as queries:
         assert paginator.count >= 1
     assert [q["sql"].startswith("EXPLAIN") for q in queries.captured_queries] == [True]
+
+
+def _customer_form_data(page, **changes):
+    data = {k: v for k, v in page.context["adminform"].form.initial.items() if v is not None}
+    data.update({"data_fields": "{}", "initial-data_fields": "{}", **changes})
+    for prefix in _inline_prefixes(page):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("+4412", "not a valid phone number"),
+        ("call me", "not a phone number"),
+        ("+44 7911 123456", "E.164 form: +447911123456"),
+    ],
+)
+def test_the_admin_refuses_a_phone_number_not_stored_as_valid_e164(
+    staff_client, organisation, typed, error
+):
+    customer = CustomerFactory(organisation=organisation, phone="+447911123456")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+
+    response = staff_client.post(url, _customer_form_data(staff_client.get(url), phone=typed))
+
+    assert response.status_code == 200
+    assert error in str(response.context["adminform"].form.errors["phone"])
+    customer.refresh_from_db()
+    assert customer.phone == "+447911123456"
+
+
+def test_the_admin_stores_a_valid_e164_phone_number(staff_client, organisation):
+    customer = CustomerFactory(organisation=organisation)
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+
+    response = staff_client.post(
+        url, _customer_form_data(staff_client.get(url), phone="+14155550123")
+    )
+
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.phone == "+14155550123"
