@@ -3,7 +3,6 @@
 Each selector runs a constant number of queries whatever the size of its answer.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -14,7 +13,7 @@ from django.http import Http404
 
 from customers.models import Customer, live_customer
 from customers.normalisation import parse_id
-from customers.rows import ModelRows, any_of, fetch
+from customers.rows import ModelRows, any_of, fetch, json_object
 from customers.selectors import ContactNotFound, live_customer_or_none
 
 from .models import Preference, PreferenceOptIn
@@ -307,11 +306,10 @@ def opt_ins_modified_since(
             + "WHERE o.preference_id = %s AND o.modified_at >= %s AND o.customer_id >= %s "
             "ORDER BY o.customer_id LIMIT %s",
             [preference.pk, since, min_contact_id, CONTACT_PAGE_SIZE],
+            native_timestamps=True,  # modified_at is only formatted
         )
         # The backend hands jsonb over as text (JSONField decodes it); so do we.
-        return [
-            ContactOptIn(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) for row in rows
-        ]
+        return [ContactOptIn(*row[:6], json_object(row[6]), *row[7:]) for row in rows]
     rows = (
         PreferenceOptIn.objects.filter(
             live_customer("customer"),
