@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from customers.models import Customer, live_customer
@@ -318,16 +319,18 @@ def opt_ins_modified_since(
             customer_id__gte=min_contact_id,
         )
         .order_by("customer_id")
+        .annotate(data_text=Cast("customer__data_fields", TextField()))
         .values_list(
             "customer_id",
             *(f"customer__{name}" for name in _CONTACT_FIELDS),
-            "customer__data_fields",
+            "data_text",
             "preference_id",
             "opted_in",
             "modified_at",
         )[:CONTACT_PAGE_SIZE]
     )
-    return [ContactOptIn(*row) for row in rows]
+    # Data fields decoded as on PostgreSQL (fractions as JsonFloat, for the answer's renderer).
+    return [ContactOptIn(*row[:6], json_object(row[6]), *row[7:]) for row in rows]
 
 
 # Contact preference PUT (seed 002) ---------------------------------------------------------------
