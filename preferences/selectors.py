@@ -129,7 +129,12 @@ _TREE_OF_CONTACT_SQL = (
 
 def preference_tree_of_contact(*, organisation, customer: Customer) -> list[Node]:
     """The tree with the customer's state on every preference (one fixed statement)."""
-    rows = fetch(_TREE_OF_CONTACT_SQL, [customer.pk, getattr(organisation, "pk", organisation)])
+    # Its times are only shown (v2 `created`, `lastModified`): read by psycopg's loader.
+    rows = fetch(
+        _TREE_OF_CONTACT_SQL,
+        [customer.pk, getattr(organisation, "pk", organisation)],
+        native_timestamps=True,
+    )
     preferences = _PREFERENCE.instances(rows)
     states = {
         preference.pk: bool(row[_PREFERENCE.width])
