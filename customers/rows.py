@@ -8,6 +8,8 @@ converters the ORM applies, so SQLite and PostgreSQL read alike. Selectors and s
 views never write SQL.
 """
 
+import json
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 from django.db.models.base import ModelState
@@ -84,10 +86,47 @@ class ModelRows:
         return self.instances([row], offset)[0]
 
 
-def fetch(sql: str, params) -> list[tuple]:
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+def fetch(sql: str, params, *, native_timestamps: bool = False) -> list[tuple]:
+    """The rows of one statement.
+
+    `native_timestamps`: on PostgreSQL, timestamptz columns are read by psycopg's own compiled
+    loader, as aware datetimes in the session's time zone (UTC), instead of Django's, which
+    parses each value again in Python (~10 µs a value: 10 ms for a 1,000-row page of times).
+    For pages whose times are only formatted: the same instants, another tzinfo object.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    with connection.cursor() as cursor:
+        if native_timestamps and connection.vendor == "postgresql":
+            from psycopg.types.datetime import TimestamptzLoader
+
+            # On this cursor only (Django reads the connection's loader); psycopg swaps in
+            # its C implementation of this class.
+            cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def values_rows(queryset) -> list[tuple]:
+    """The rows of a values_list() queryset, its timestamps read as fetch(native_timestamps)
+    does on PostgreSQL; the ORM's own iteration elsewhere. Only for columns that need no
+    converting in Python on PostgreSQL (text, numbers, booleans, times; not JSON)."""
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return list(queryset)
+    sql, params = queryset.query.sql_with_params()
+    return fetch(sql, params, native_timestamps=True)
+
+
+class JsonFloat(float):
+    """A JSON number with a fraction or exponent read by json_object: a float that
+    customers.api.renderers.FastJSONRenderer writes back spelt as the standard library does."""
+
+
+def json_object(text: str | None):
+    """A JSON text column as JSONField decodes it, fractions as JsonFloat; "{}" (most contacts'
+    data fields) without the decoder, a few µs a row."""
+    if text == "{}":
+        return {}
+    return json.loads(text, parse_float=JsonFloat) if text else None
 
 
 def any_of(column: str, ids: list) -> tuple[str, list]:

@@ -6,22 +6,38 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework import exceptions
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 
-class ApiUserRateThrottle(SimpleRateThrottle):
-    """API_RATE_LIMIT requests per minute per API user (0 turns limiting off); 429 past it."""
+class ApiUserRateThrottle(BaseThrottle):
+    """API_RATE_LIMIT requests per minute per API user (0 turns limiting off); 429 past it.
 
-    scope = "api_user"
+    A fixed window: one counter per user and calendar minute, one atomic cache.incr a request
+    (cache.add too for a minute's first). DRF's SimpleRateThrottle read and wrote the list of
+    the user's request times of the last 60 seconds whole on every request (up to
+    API_RATE_LIMIT floats: 0.2 ms a request at 6,000 in the local cache, 54 KB each way through
+    a shared one) and lost counts when two workers read the list at once. What changes: the
+    limit holds per calendar minute, so a burst straddling two minutes can pass up to twice the
+    limit within 60 seconds; Retry-After is the time left to the next minute.
+    """
 
-    def get_rate(self):
+    WINDOW = 60
+
+    def allow_request(self, request, view):
         limit = settings.API_RATE_LIMIT
-        return f"{limit}/min" if limit > 0 else None
+        if limit <= 0 or not request.user or not request.user.is_authenticated:
+            return True
+        now = _now()
+        key = f"throttle:api_user:{request.user.pk}:{int(now // self.WINDOW)}"
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the minute's first request
+            count = 1 if cache.add(key, 1, self.WINDOW * 2) else cache.incr(key)
+        self.retry_after = self.WINDOW - now % self.WINDOW
+        return count <= limit
 
-    def get_cache_key(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+    def wait(self):
+        return self.retry_after
 
 
 def _now() -> float:

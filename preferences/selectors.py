@@ -3,18 +3,18 @@
 Each selector runs a constant number of queries whatever the size of its answer.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from customers.models import Customer, live_customer
 from customers.normalisation import parse_id
-from customers.rows import ModelRows, any_of, fetch
+from customers.rows import ModelRows, any_of, fetch, json_object
 from customers.selectors import ContactNotFound, live_customer_or_none
 
 from .models import Preference, PreferenceOptIn
@@ -129,7 +129,12 @@ _TREE_OF_CONTACT_SQL = (
 
 def preference_tree_of_contact(*, organisation, customer: Customer) -> list[Node]:
     """The tree with the customer's state on every preference (one fixed statement)."""
-    rows = fetch(_TREE_OF_CONTACT_SQL, [customer.pk, getattr(organisation, "pk", organisation)])
+    # Its times are only shown (v2 `created`, `lastModified`): read by psycopg's loader.
+    rows = fetch(
+        _TREE_OF_CONTACT_SQL,
+        [customer.pk, getattr(organisation, "pk", organisation)],
+        native_timestamps=True,
+    )
     preferences = _PREFERENCE.instances(rows)
     states = {
         preference.pk: bool(row[_PREFERENCE.width])
@@ -307,11 +312,10 @@ def opt_ins_modified_since(
             + "WHERE o.preference_id = %s AND o.modified_at >= %s AND o.customer_id >= %s "
             "ORDER BY o.customer_id LIMIT %s",
             [preference.pk, since, min_contact_id, CONTACT_PAGE_SIZE],
+            native_timestamps=True,  # modified_at is only formatted
         )
         # The backend hands jsonb over as text (JSONField decodes it); so do we.
-        return [
-            ContactOptIn(*row[:6], json.loads(row[6]) if row[6] else None, *row[7:]) for row in rows
-        ]
+        return [ContactOptIn(*row[:6], json_object(row[6]), *row[7:]) for row in rows]
     rows = (
         PreferenceOptIn.objects.filter(
             live_customer("customer"),
@@ -320,16 +324,18 @@ def opt_ins_modified_since(
             customer_id__gte=min_contact_id,
         )
         .order_by("customer_id")
+        .annotate(data_text=Cast("customer__data_fields", TextField()))
         .values_list(
             "customer_id",
             *(f"customer__{name}" for name in _CONTACT_FIELDS),
-            "customer__data_fields",
+            "data_text",
             "preference_id",
             "opted_in",
             "modified_at",
         )[:CONTACT_PAGE_SIZE]
     )
-    return [ContactOptIn(*row) for row in rows]
+    # Data fields decoded as on PostgreSQL (fractions as JsonFloat, for the answer's renderer).
+    return [ContactOptIn(*row[:6], json_object(row[6]), *row[7:]) for row in rows]
 
 
 # Contact preference PUT (seed 002) ---------------------------------------------------------------

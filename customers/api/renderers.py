@@ -4,12 +4,19 @@ A 10,000-recipient decision answers 1.5 MB of JSON; the standard library's encod
 time on it than the queries. orjson writes the same bytes for dicts, lists, strings, integers
 (to 64 bits), booleans and null: compact, UTF-8, no ASCII escaping. Anything else goes to DRF's
 renderer: an indent asked for in Accept, subclasses (lazy texts, ErrorDetail), other types.
-Floats are the exception orjson would not refuse (NaN: null here, an error there; 1e+16 spelled
-1e16): use this renderer only for answers without floats (decisions.api.decisions).
+Plain floats are the exception orjson would not refuse, and it spells some of them its own way
+(1e-05 as 0.00001); customers.rows.JsonFloat values (the data fields the list pages read) are
+written as the standard library spells them, non-finite ones refused as DRF refuses them. Use
+this renderer only for answers whose floats, if any, are JsonFloat (decisions.api.decisions,
+the v2 contact lists).
 """
+
+import math
 
 import orjson
 from rest_framework.renderers import JSONRenderer
+
+from ..rows import JsonFloat
 
 
 class FastJSONRenderer(JSONRenderer):
@@ -29,4 +36,6 @@ class FastJSONRenderer(JSONRenderer):
 
 
 def _refuse(value):
+    if type(value) is JsonFloat and math.isfinite(value):
+        return orjson.Fragment(float.__repr__(value))
     raise TypeError

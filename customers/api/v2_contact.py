@@ -1,7 +1,7 @@
 """Pieces of the v2 dialect (seed 002) shared by the preferences and subscriptions apps:
 the `contact` object, the seed's time format, and date path parameters."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
@@ -12,8 +12,15 @@ from .fields import EmailAddressField, JsonValueField
 
 
 def v2_time(value: datetime) -> str:
-    """`2020-01-01T09:40:18.527Z`, as the seed writes times."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`2020-01-01T09:40:18.527Z`, as the seed writes times (milliseconds cut, not rounded)."""
+    # Times read from the database are in UTC already: no conversion, and the "+00:00" that
+    # isoformat ends with is cut off rather than searched for (half the cost, 1,000 a page).
+    if value.utcoffset() != _ZERO:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+_ZERO = timedelta(0)
 
 
 def parse_since(text: str) -> datetime:

@@ -5,7 +5,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from conftest import basic_auth_header
-from customers import services
+from customers import services, throttling
 from customers.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +131,18 @@ def test_it_answers_429_with_retry_after_past_the_rate_limit(settings, rw_client
     response = rw_client.get(detail_url(customer))
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
+
+
+def test_the_rate_limit_counts_per_calendar_minute(settings, rw_client, customer, monkeypatch):
+    settings.API_RATE_LIMIT = 2
+    monkeypatch.setattr(throttling, "_now", lambda: 6_000_045.0)  # 45 s into a minute
+    for _ in range(2):
+        assert rw_client.get(detail_url(customer)).status_code == 200
+    refused = rw_client.get(detail_url(customer))
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "15"
+    monkeypatch.setattr(throttling, "_now", lambda: 6_000_060.0)  # the next minute
+    assert rw_client.get(detail_url(customer)).status_code == 200
 
 
 def test_a_rate_limit_of_zero_turns_limiting_off(settings, rw_client, customer):

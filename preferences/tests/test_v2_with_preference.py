@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 
 from customers import contact_status
 from customers.tests.factories import CustomerFactory
@@ -177,3 +178,16 @@ def test_opt_ins_since_query_count_is_constant(
     # user + membership/organisation, preference, opt-ins with contacts, (statuses)
     with django_assert_max_num_queries(5):
         assert len(rw_client.get(with_url(preference, "2000-01-01")).json()) == 10
+
+
+def test_opt_ins_since_writes_the_bytes_drf_writes(rw_client, preference, opted):
+    opted[0].data_fields = {"ratio": 1e-05, "big": 1e16, "n": 3, "name": "J\u00fcrgen\u2028"}
+    opted[0].save()
+    # Milliseconds are cut, not rounded, as the seed's format has always been written.
+    preference.opt_ins.update(modified_at=datetime(2020, 1, 1, 9, 40, 18, 527999, tzinfo=UTC))
+
+    response = rw_client.get(with_url(preference, "2020-01-01"))
+
+    assert response.content == JSONRenderer().render(response.data)
+    assert b'"value":1e-05}' in response.content
+    assert b'"dateModifed":"2020-01-01T09:40:18.527Z"' in response.content

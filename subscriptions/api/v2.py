@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from customers.api.base import OrganisationScopedView
 from customers.api.dialects import V2, DialectError
 from customers.api.fields import EmailAddressField, StrictQuerySerializer, StrictSerializer
+from customers.api.renderers import FastJSONRenderer
 from customers.api.v2_contact import (
     V2ContactSerializer,
     parse_since,
@@ -329,6 +330,8 @@ class ResubscribeWithNoChallengeView(OrganisationScopedView):
 
 class _SinceView(OrganisationScopedView):
     dialect = V2
+    # Pages of up to 1,000 rows whose only floats are data fields read as JsonFloat.
+    renderer_classes = [FastJSONRenderer]
     unsubscribed_only = False
 
     def get(self, request, date):

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from rest_framework.renderers import JSONRenderer
 
 from customers.tests.factories import CustomerFactory
 from subscriptions.tests.factories import SuppressionFactory
@@ -162,3 +163,18 @@ def test_a_page_takes_a_constant_number_of_queries(
     # user + membership (auth), the page of entries, the customers of its addresses.
     with django_assert_max_num_queries(3):
         assert len(rw_client.get(SUPPRESSED + "2020-01-01").json()) == 20
+
+
+def test_suppressed_since_writes_the_bytes_drf_writes(rw_client, organisation):
+    customer = CustomerFactory(organisation=organisation, data_fields={"ratio": 1e-05, "n": 2.5})
+    SuppressionFactory(
+        organisation=organisation,
+        email=customer.email,
+        date_removed=datetime(2020, 1, 1, 9, 40, 18, 527999, tzinfo=UTC),
+    )
+
+    response = rw_client.get(SUPPRESSED + "2020-01-01")
+
+    assert response.content == JSONRenderer().render(response.data)
+    assert b'"value":1e-05}' in response.content
+    assert b'"dateRemoved":"2020-01-01T09:40:18.527Z"' in response.content
