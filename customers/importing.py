@@ -11,8 +11,12 @@ a report file as they happen, and a summary at the end.
 A command may also skip records it has already imported unchanged without parsing them
 (`fingerprints = True`): the reader computes a cheap fingerprint of each raw record
 (`fingerprint`), one set-based query per batch finds the records whose fingerprint is stored on
-what they would write (`known_unchanged`), and only the others are parsed and applied. A re-run
-of an unchanged file then costs reading it and one index lookup per record.
+what they would write (`known_unchanged`, by default from `changed_positions` and
+`unchanged_stub`), and only the others are parsed and applied. With `row_fingerprinter` a CSV
+row is fingerprinted from its cells and becomes a dict only if it must be parsed, and a batch
+whose records are all unchanged and cannot affect one another (`unchanged_rows_apart`) is
+counted without stubs or apply_batch. A re-run of an unchanged file then costs reading it, one
+digest and one index lookup per record.
 """
 
 import csv
@@ -572,23 +576,21 @@ class ImportCommand(BaseCommand):
             return
         width = len(header)
         batch = _RowBatch(header)
+        lines, rows = batch.lines, batch.rows
         # The hot loop of a re-run: a row found unchanged costs its cells and its fingerprint.
         for row in reader:
             if len(row) != width:
                 if any(cell.strip() for cell in row):
                     batch.rejections.append(_width_rejection(reader.line_num, row, width))
                 continue
-            found = fingerprint(row)
-            if found is None and all(not cell or cell.isspace() for cell in row):
-                continue
-            batch.lines.append(reader.line_num)
-            batch.rows.append(row)
-            batch.fingerprints.append(found)
-            if len(batch.rows) >= batch_size:
-                yield batch
+            lines.append(reader.line_num)
+            rows.append(row)
+            if len(rows) >= batch_size:
+                yield batch.fingerprinted(fingerprint)
                 batch = _RowBatch(header)
-        if batch.rows or batch.rejections:
-            yield batch
+                lines, rows = batch.lines, batch.rows
+        if rows or batch.rejections:
+            yield batch.fingerprinted(fingerprint)
 
     def _jsonl_records(self, stream) -> Iterator[Record]:
         for line, text in enumerate(stream, start=1):
@@ -651,6 +653,22 @@ class _RowBatch:
     fingerprints: list[tuple | None] = field(default_factory=list)
     # Rows the reader refused (wrong number of cells), in line order.
     rejections: list[_Rejection] = field(default_factory=list)
+
+    def fingerprinted(self, fingerprint) -> "_RowBatch":
+        """Fingerprints every row; drops rows without a fingerprint and without any cell (as
+        _csv_rows skips blank rows)."""
+        self.fingerprints = fingerprints = list(map(fingerprint, self.rows))
+        if None in fingerprints:
+            keep = [
+                i
+                for i, (found, row) in enumerate(zip(fingerprints, self.rows, strict=True))
+                if found is not None or any(cell and not cell.isspace() for cell in row)
+            ]
+            if len(keep) < len(self.rows):
+                self.lines = [self.lines[i] for i in keep]
+                self.rows = [self.rows[i] for i in keep]
+                self.fingerprints = [fingerprints[i] for i in keep]
+        return self
 
     def record(self, i: int) -> Record:
         # As _csv_rows builds it: blank cells are not given.

@@ -399,3 +399,11 @@ def test_a_csv_file_with_a_repeated_column_is_still_skipped_on_a_rerun(
     seen = parsed_records(monkeypatch)
     assert "created 0, updated 0, unchanged 1, rejected 0." in run(path)
     assert seen == []
+
+
+@pytest.mark.postgres_only
+def test_on_a_rerun_blank_rows_are_skipped_and_rows_without_email_parsed(tmp_path, organisation):
+    path = write(tmp_path, "email,first_name\nada@example.com,Ada\n,\n , \n,Bob\n")
+    assert "created 1, updated 0, unchanged 0, rejected 1." in run(path)
+    assert "created 0, updated 0, unchanged 1, rejected 1." in run(path)
+    assert report(path) == [(5, "A customer needs at least one of email, phone, correlation_id.")]
