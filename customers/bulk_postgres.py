@@ -18,7 +18,7 @@ STAGE = "import_customer_stage"
 
 # Each profile column: what the row gives, else what is stored, else the column's default.
 _MERGED = """
-    SELECT s.pos, s.email_key, s.uuid, s.import_digest,
+    SELECT s.pos, s.email_key, s.uuid, s.import_digest, c.id, c.import_digest AS stored_digest,
            COALESCE(c.email, s.email) AS email,
            COALESCE(s.phone, c.phone) AS phone,
            COALESCE(s.correlation_id, c.correlation_id) AS correlation_id,
@@ -48,7 +48,8 @@ _MERGED = """
     -- table's statistics lag far behind its size, and a hash join over the whole organisation
     -- per batch would make the import quadratic.
     LEFT JOIN LATERAL (
-        SELECT id, email, phone, correlation_id, first_name, last_name, locale, data_fields
+        SELECT id, email, phone, correlation_id, first_name, last_name, locale, data_fields,
+               import_digest
         FROM customers_customer
         WHERE organisation_id = %(org)s AND email_key = s.email_key
         LIMIT 1
@@ -80,6 +81,21 @@ up AS (
           IS DISTINCT FROM (EXCLUDED.phone, EXCLUDED.correlation_id, EXCLUDED.first_name,
                             EXCLUDED.last_name, EXCLUDED.locale, EXCLUDED.data_fields)
     RETURNING c.id, c.email_key, (c.xmax = 0) AS created
+),
+-- A customer the record leaves as it is but whose stored digest is not the record's (a new
+-- DIGEST_VERSION, a file spelt otherwise, a digest another writer cleared): store the record's,
+-- so that the next run skips it. Nothing else is written, not even updated_at or the ledger. A
+-- row written by someone else since our snapshot keeps its digest unless it still has these
+-- values (the WHERE is checked again on the row as it is then).
+refreshed AS (
+    UPDATE customers_customer AS c SET import_digest = m.import_digest
+    FROM merged m
+    WHERE c.id = m.id AND cardinality(m.changed) = 0 AND m.import_digest IS NOT NULL
+      AND m.stored_digest IS DISTINCT FROM m.import_digest
+      AND c.organisation_id = %(org)s
+      AND (c.phone, c.correlation_id, c.first_name, c.last_name, c.locale, c.data_fields)
+          IS NOT DISTINCT FROM (m.phone, m.correlation_id, m.first_name, m.last_name, m.locale,
+                                m.data_fields)
 )
 """.replace("{stage}", STAGE)
 
@@ -130,40 +146,47 @@ TRUNCATE {STAGE};
 """
 _END_BATCH = "SET LOCAL consent.import_digest_writer = 'off'"
 
-# The records (email key as typed, digest) whose digest is stored on that customer: imported
-# before, unchanged since (positions from 0). An index lookup per record, as in _MERGED. Keys and
-# digests travel as two texts (newline- and space-separated): psycopg's list adaptation in Python
-# cost more than the lookups.
-_UNCHANGED = """
+# The records (email key as typed, digest) that are NOT known unchanged: no customer has that key,
+# or its stored digest differs (positions from 0). An index lookup per record, as in _MERGED; the
+# answer names only the records to parse, so a re-run of an unchanged file fetches nothing. Keys
+# and digests travel as two texts (newline- and space-separated): psycopg's list adaptation in
+# Python cost more than the lookups.
+_CHANGED = """
 SELECT t.pos - 1
 FROM unnest(string_to_array(%(keys)s, E'\\n'), string_to_array(%(digests)s, ' ')::bigint[])
      WITH ORDINALITY AS t(email_key, digest, pos)
-CROSS JOIN LATERAL (
-    SELECT 1 FROM customers_customer
-    WHERE organisation_id = %(org)s AND email_key = t.email_key AND import_digest = t.digest
+LEFT JOIN LATERAL (
+    SELECT import_digest FROM customers_customer
+    WHERE organisation_id = %(org)s AND email_key = t.email_key
     LIMIT 1
-) hit
+) c ON true
+WHERE c.import_digest IS DISTINCT FROM t.digest
+ORDER BY t.pos
 """
 
 
-def unchanged_positions(organisation, fingerprints: list[tuple[str, int]]) -> list[int]:
-    """Positions of the (key, digest) fingerprints whose digest is stored on their customer.
+def changed_positions(organisation, keys: list[str], digests: list[int]) -> list[int]:
+    """Positions (ascending) of the (key, digest) pairs whose digest is not stored on their
+    customer: every pair but those imported before and unchanged since.
 
-    A key holding a newline or a NUL (never a valid address) is never found unchanged."""
-    usable = [i for i, (key, _) in enumerate(fingerprints) if "\n" not in key and "\x00" not in key]
-    if len(usable) < len(fingerprints):
-        found = unchanged_positions(organisation, [fingerprints[i] for i in usable])
-        return [usable[pos] for pos in found]
-    if not fingerprints:
+    A key holding a newline or a NUL (never a valid address) is always changed."""
+    if not keys:
         return []
+    text = "\n".join(keys)
+    if text.count("\n") != len(keys) - 1 or "\x00" in text:
+        usable = [i for i, key in enumerate(keys) if "\n" not in key and "\x00" not in key]
+        found = set(
+            usable[pos]
+            for pos in changed_positions(
+                organisation, [keys[i] for i in usable], [digests[i] for i in usable]
+            )
+        )
+        unusable = set(range(len(keys))).difference(usable)
+        return sorted(found | unusable)
     with connection.cursor() as cursor:
         cursor.execute(
-            _UNCHANGED,
-            {
-                "org": organisation.pk,
-                "keys": "\n".join([key for key, _ in fingerprints]),
-                "digests": " ".join([str(digest) for _, digest in fingerprints]),
-            },
+            _CHANGED,
+            {"org": organisation.pk, "keys": text, "digests": " ".join(map(str, digests))},
         )
         return [pos for (pos,) in cursor.fetchall()]
 

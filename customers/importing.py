@@ -11,8 +11,12 @@ a report file as they happen, and a summary at the end.
 A command may also skip records it has already imported unchanged without parsing them
 (`fingerprints = True`): the reader computes a cheap fingerprint of each raw record
 (`fingerprint`), one set-based query per batch finds the records whose fingerprint is stored on
-what they would write (`known_unchanged`), and only the others are parsed and applied. A re-run
-of an unchanged file then costs reading it and one index lookup per record.
+what they would write (`known_unchanged`, by default from `changed_positions` and
+`unchanged_stub`), and only the others are parsed and applied. With `row_fingerprinter` a CSV
+row is fingerprinted from its cells and becomes a dict only if it must be parsed, and a batch
+whose records are all unchanged and cannot affect one another (`unchanged_rows_apart`) is
+counted without stubs or apply_batch. A re-run of an unchanged file then costs reading it, one
+digest and one index lookup per record.
 """
 
 import csv
@@ -207,8 +211,39 @@ class ImportCommand(BaseCommand):
     def known_unchanged(self, records: list[Record], context: ImportContext) -> dict:
         """{index in records: stub item} for the records whose fingerprint says they change
         nothing. A stub goes to apply_batch like a parsed item (so duplicates within a batch are
-        still judged in line order) and must count as unchanged there."""
-        return {}
+        still judged in line order) and must count as unchanged there.
+
+        By default: the records `changed_positions` does not name, as `unchanged_stub` makes
+        them."""
+        looked_up = [i for i, record in enumerate(records) if record.fingerprint is not None]
+        changed = set(self.changed_positions([records[i].fingerprint for i in looked_up], context))
+        return {
+            i: self.unchanged_stub(records[i], context)
+            for position, i in enumerate(looked_up)
+            if position not in changed
+        }
+
+    def changed_positions(self, fingerprints: list[tuple], context: ImportContext) -> list[int]:
+        """Positions (ascending) of the fingerprints NOT known unchanged: their records are
+        parsed. One set-based query; by default none is known."""
+        return list(range(len(fingerprints)))
+
+    def unchanged_stub(self, record: Record, context: ImportContext):
+        """The stub item of a record `changed_positions` found unchanged (see known_unchanged)."""
+        raise NotImplementedError
+
+    def row_fingerprinter(self, header: list[str], context: ImportContext):
+        """For CSV files: a function of a row's cells (in `header`'s order) that gives what
+        `fingerprint` gives for the record, or None (the default) to fingerprint records as
+        dicts. With it the reader builds no dict for a record found unchanged; the command then
+        implements `changed_positions` and `unchanged_stub`. Runs in the reader thread."""
+        return None
+
+    def unchanged_rows_apart(self, header: list[str], rows: list[list[str]], context) -> bool:
+        """For a batch of CSV rows all found unchanged, with distinct keys: True if their stubs
+        could not affect one another in apply_batch either (then the batch is counted unchanged
+        without stubs or apply_batch). The default, False, always goes through apply_batch."""
+        return False
 
     def written_key(self, item):
         """The key (as in `fingerprint`) an item of apply_batch may write, None if it may write
@@ -269,14 +304,14 @@ class ImportCommand(BaseCommand):
         whole_file_transaction = options["dry_run"] or options["strict"]
         try:
             with path.open(encoding="utf-8-sig", newline="") as stream:
-                records = self._records(stream, file_format)
+                run = (stream, file_format, context, options["batch_size"], progress)
                 if whole_file_transaction:
                     with transaction.atomic():
-                        self._run(records, context, options["batch_size"], progress)
+                        self._run(*run)
                         if options["dry_run"]:
                             transaction.set_rollback(True)
                 else:
-                    self._run(records, context, options["batch_size"], progress)
+                    self._run(*run)
         except _StrictAbort as exc:
             raise CommandError(f"{exc} Nothing was imported (--strict).") from exc
         except UnicodeDecodeError as exc:
@@ -297,10 +332,17 @@ class ImportCommand(BaseCommand):
         """The input line of an item of the current batch (for messages such as "see line 7")."""
         return self._current_records[id(item)].line
 
-    def _run(self, records: Iterator, context, batch_size: int, progress) -> None:
+    def _run(self, stream, file_format: str, context, batch_size: int, progress) -> None:
         if self.fingerprints:
-            self._run_skipping_unchanged(records, context, batch_size, progress)
+            if file_format == "csv":
+                raw = self._csv_row_batches(stream, context, batch_size)
+            else:
+                raw = self._fingerprinted_batches(
+                    self._records(stream, file_format), context, batch_size
+                )
+            self._run_skipping_unchanged(raw, context, progress)
             return
+        records = self._records(stream, file_format)
         batches = self._parsed_batches(records, context, batch_size)
         if self.parse_in_background:
             batches = _read_ahead(batches)
@@ -312,7 +354,7 @@ class ImportCommand(BaseCommand):
                 self._apply(parsed, context)
             progress.update(len(parsed) + len(rejections))
 
-    def _run_skipping_unchanged(self, records: Iterator, context, batch_size, progress) -> None:
+    def _run_skipping_unchanged(self, batches: Iterator, context, progress) -> None:
         """Batch N: read and fingerprinted in the reader thread; its known unchanged records
         found in one query (this thread, this transaction); the rest parsed in the parser thread
         while batch N-1 is written here.
@@ -321,19 +363,76 @@ class ImportCommand(BaseCommand):
         are parsed here after all (`written_key`).
         """
         self._written: set = set()
-        raw = _read_ahead(self._fingerprinted_batches(records, context, batch_size))
+        raw = _read_ahead(batches)
         with closing(raw), ThreadPoolExecutor(1, thread_name_prefix="import-parse") as parser:
             pending = None
             for batch in raw:
-                found = [item for item in batch if isinstance(item, Record)]
-                known = self._known_unchanged(found, context)
-                to_parse = [record for i, record in enumerate(found) if i not in known]
-                future = parser.submit(self._parse_all, to_parse, context)
+                if isinstance(batch, _RowBatch):
+                    changed = self._changed_rows(batch, context)
+                    future = (
+                        parser.submit(self._parse_rows, batch, changed, context)
+                        if changed
+                        else None
+                    )
+                    step = (self._finish_rows, batch, changed, future)
+                else:
+                    found = [item for item in batch if isinstance(item, Record)]
+                    known = self._known_unchanged(found, context)
+                    to_parse = [record for i, record in enumerate(found) if i not in known]
+                    future = parser.submit(self._parse_all, to_parse, context) if to_parse else None
+                    step = (self._finish, batch, found, known, future)
                 if pending is not None:
-                    self._finish(*pending, context, progress)
-                pending = (batch, found, known, future)
+                    pending[0](*pending[1:], context, progress)
+                pending = step
             if pending is not None:
-                self._finish(*pending, context, progress)
+                pending[0](*pending[1:], context, progress)
+
+    def _changed_rows(self, batch: "_RowBatch", context) -> list[int]:
+        """Positions of the batch's records to parse: those without a fingerprint and those
+        changed_positions names, asked first of a sample as in _known_unchanged."""
+        fingerprints = batch.fingerprints
+        if None in fingerprints:
+            looked_up = [i for i, fingerprint in enumerate(fingerprints) if fingerprint is not None]
+            found = self._changed_positions([fingerprints[i] for i in looked_up], context)
+            changed = set(range(len(fingerprints))).difference(looked_up)
+            return sorted(changed.union(looked_up[position] for position in found))
+        return self._changed_positions(fingerprints, context)
+
+    def _changed_positions(self, fingerprints: list, context) -> list[int]:
+        sample = self.changed_positions(fingerprints[:UNCHANGED_SAMPLE], context)
+        if len(fingerprints) <= UNCHANGED_SAMPLE:
+            return sample
+        if len(sample) == UNCHANGED_SAMPLE:  # none known: a first import, new customers
+            return list(range(len(fingerprints)))
+        rest = self.changed_positions(fingerprints[UNCHANGED_SAMPLE:], context)
+        return sample + [position + UNCHANGED_SAMPLE for position in rest]
+
+    def _parse_rows(self, batch: "_RowBatch", changed: list[int], context) -> tuple[list, list]:
+        return self._parse_all([batch.record(i) for i in changed], context)
+
+    def _finish_rows(self, batch: "_RowBatch", changed, future, context, progress) -> None:
+        """A batch of CSV rows: counted unchanged at once if every record is known unchanged and
+        none can affect another (distinct keys, none written by the previous batch, and
+        `unchanged_rows_apart`); otherwise finished record by record as in _finish."""
+        count = len(batch.rows)
+        if not changed:
+            keys = [key for key, _ in batch.fingerprints]
+            written = self._written
+            if (
+                (not written or (None not in written and written.isdisjoint(keys)))
+                and len(set(keys)) == count
+                and self.unchanged_rows_apart(batch.header, batch.rows, context)
+            ):
+                for rejection in batch.rejections:  # read in line order
+                    self._reject(rejection.record, rejection.reason)
+                self.counts["unchanged"] += count
+                self._written = set()
+                progress.update(count + len(batch.rejections))
+                return
+        parse = set(changed)
+        found = {i: batch.record(i) for i in range(count) if i not in parse}
+        known = {i: self.unchanged_stub(record, context) for i, record in found.items()}
+        self._finish(batch.rejections, found, known, future, context, progress)
 
     def _known_unchanged(self, found: list[Record], context) -> dict:
         """known_unchanged of a batch, asked first of a sample: a batch whose sample has no known
@@ -372,7 +471,7 @@ class ImportCommand(BaseCommand):
         return parsed, rejections
 
     def _finish(self, batch, found, known, future, context, progress) -> None:
-        parsed, rejections = future.result()
+        parsed, rejections = future.result() if future is not None else ([], [])
         written = self._written
         stale = (
             [i for i, stub in known.items() if None in written or self.written_key(stub) in written]
@@ -436,27 +535,62 @@ class ImportCommand(BaseCommand):
         else:
             yield from self._csv_records(stream)
 
-    def _csv_records(self, stream) -> Iterator[Record]:
-        reader = csv.reader(stream)
+    def _csv_header(self, reader) -> list[str]:
         try:
             header = [name.strip() for name in next(reader)]
         except StopIteration as exc:
             raise CommandError("The file is empty: a header row is needed.") from exc
         self._check_columns(header)
+        return header
+
+    def _csv_records(self, stream) -> Iterator[Record]:
+        reader = csv.reader(stream)
+        yield from self._csv_rows(reader, self._csv_header(reader))
+
+    def _csv_rows(self, reader, header: list[str]) -> Iterator[Record]:
         width = len(header)
         for row in reader:
             if len(row) != width:
                 if any(cell.strip() for cell in row):
-                    yield _Rejection(
-                        Record(reader.line_num, dict(enumerate(row))),
-                        f"Expected {width} columns, found {len(row)}.",
-                    )
+                    yield _width_rejection(reader.line_num, row, width)
                 continue
             # The hot loop of every import: CSV cells are always text, so blanks are cheap to drop.
             cells = zip(header, row, strict=True)
             data = {name: cell for name, cell in cells if cell and not cell.isspace()}
             if data:
                 yield Record(reader.line_num, data)
+
+    def _csv_row_batches(self, stream, context, batch_size: int) -> Iterator:
+        """Batches of CSV rows fingerprinted by `row_fingerprinter` (_RowBatch), without a dict
+        per record; or, for a command (or header) without one, batches of records as in
+        _fingerprinted_batches."""
+        reader = csv.reader(stream)
+        header = self._csv_header(reader)
+        fingerprint = None
+        if len(set(header)) == len(header):  # a repeated column: the dict keeps the last cell
+            fingerprint = self.row_fingerprinter(header, context)
+        if fingerprint is None:
+            yield from self._fingerprinted_batches(
+                self._csv_rows(reader, header), context, batch_size
+            )
+            return
+        width = len(header)
+        batch = _RowBatch(header)
+        lines, rows = batch.lines, batch.rows
+        # The hot loop of a re-run: a row found unchanged costs its cells and its fingerprint.
+        for row in reader:
+            if len(row) != width:
+                if any(cell.strip() for cell in row):
+                    batch.rejections.append(_width_rejection(reader.line_num, row, width))
+                continue
+            lines.append(reader.line_num)
+            rows.append(row)
+            if len(rows) >= batch_size:
+                yield batch.fingerprinted(fingerprint)
+                batch = _RowBatch(header)
+                lines, rows = batch.lines, batch.rows
+        if rows or batch.rejections:
+            yield batch.fingerprinted(fingerprint)
 
     def _jsonl_records(self, stream) -> Iterator[Record]:
         for line, text in enumerate(stream, start=1):
@@ -500,6 +634,47 @@ class ImportCommand(BaseCommand):
         )
         if c["rejected"]:
             self.stdout.write(f"Rejected rows with line numbers and reasons: {report_path}")
+
+
+def _width_rejection(line: int, row: list[str], width: int) -> _Rejection:
+    return _Rejection(
+        Record(line, dict(enumerate(row))), f"Expected {width} columns, found {len(row)}."
+    )
+
+
+@dataclass
+class _RowBatch:
+    """CSV rows read and fingerprinted in the reader thread; a row becomes a Record (with its
+    dict) only when it has to be parsed."""
+
+    header: list[str]
+    lines: list[int] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    fingerprints: list[tuple | None] = field(default_factory=list)
+    # Rows the reader refused (wrong number of cells), in line order.
+    rejections: list[_Rejection] = field(default_factory=list)
+
+    def fingerprinted(self, fingerprint) -> "_RowBatch":
+        """Fingerprints every row; drops rows without a fingerprint and without any cell (as
+        _csv_rows skips blank rows)."""
+        self.fingerprints = fingerprints = list(map(fingerprint, self.rows))
+        if None in fingerprints:
+            keep = [
+                i
+                for i, (found, row) in enumerate(zip(fingerprints, self.rows, strict=True))
+                if found is not None or any(cell and not cell.isspace() for cell in row)
+            ]
+            if len(keep) < len(self.rows):
+                self.lines = [self.lines[i] for i in keep]
+                self.rows = [self.rows[i] for i in keep]
+                self.fingerprints = [fingerprints[i] for i in keep]
+        return self
+
+    def record(self, i: int) -> Record:
+        # As _csv_rows builds it: blank cells are not given.
+        cells = zip(self.header, self.rows[i], strict=True)
+        data = {name: cell for name, cell in cells if cell and not cell.isspace()}
+        return Record(self.lines[i], data, self.fingerprints[i])
 
 
 def _without_blanks(pairs) -> dict:

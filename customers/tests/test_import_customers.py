@@ -339,3 +339,71 @@ def test_a_changed_digest_version_makes_a_rerun_parse_every_record_again(
     seen = parsed_records(monkeypatch)
     assert "created 0, updated 0, unchanged 1, rejected 0." in run(path)
     assert len(seen) == 1
+
+
+@pytest.mark.postgres_only
+def test_a_rerun_stores_the_new_digest_of_a_record_that_changes_nothing(
+    tmp_path, organisation, monkeypatch
+):
+    """After a new digest version (or a digest another writer cleared) one run parses every
+    record; it stores their digests without touching the customers, so the next skips them."""
+    path = write(tmp_path, "email,first_name\nada@example.com,Ada\n")
+    run(path)
+    before = customers(organisation).get()
+    monkeypatch.setattr(import_customers, "DIGEST_VERSION", "import_customers 1, phonenumbers 99")
+    seen = parsed_records(monkeypatch)
+    assert "created 0, updated 0, unchanged 1, rejected 0." in run(path)
+    after = customers(organisation).get()
+    assert after.import_digest not in (None, before.import_digest)
+    assert after.updated_at == before.updated_at
+    assert ConsentEvent.objects.count() == 1
+    assert "created 0, updated 0, unchanged 1, rejected 0." in run(path)
+    assert len(seen) == 1
+
+
+@pytest.mark.postgres_only
+def test_an_unchanged_record_given_twice_in_a_batch_is_reported_superseded(tmp_path, organisation):
+    path = write(tmp_path, "email,first_name\nada@example.com,Ada\nada@example.com,Ada\n")
+    run(path)
+    assert "created 0, updated 0, unchanged 1, rejected 1." in run(path)
+    assert report(path) == [(2, "Superseded by line 3 (same customer).")]
+
+
+@pytest.mark.postgres_only
+def test_rows_with_the_wrong_number_of_cells_are_reported_beside_unchanged_ones(
+    tmp_path, organisation
+):
+    path = write(tmp_path, "email,first_name\nada@example.com,Ada\nbob,x,y\ngrace@example.com,G\n")
+    run(path)
+    assert "created 0, updated 0, unchanged 2, rejected 1." in run(path)
+    assert report(path) == [(3, "Expected 2 columns, found 3.")]
+
+
+def test_unchanged_rows_sharing_a_correlation_id_still_go_through_the_batch_checks():
+    command = import_customers.Command()
+    header = ["email", "correlation_id"]
+    apart = [["a@example.com", "crm-1"], ["b@example.com", " "], ["c@example.com", ""]]
+    assert command.unchanged_rows_apart(header, apart, None)
+    shared = [["a@example.com", "crm-1"], ["b@example.com", " crm-1"]]
+    assert not command.unchanged_rows_apart(header, shared, None)
+    assert command.unchanged_rows_apart(["email"], [["a@example.com"]], None)
+
+
+@pytest.mark.postgres_only
+def test_a_csv_file_with_a_repeated_column_is_still_skipped_on_a_rerun(
+    tmp_path, organisation, monkeypatch
+):
+    path = write(tmp_path, "email,first_name,first_name\nada@example.com,Ada,Augusta\n")
+    run(path)
+    assert customers(organisation).get().first_name == "Augusta"  # the last cell, as before
+    seen = parsed_records(monkeypatch)
+    assert "created 0, updated 0, unchanged 1, rejected 0." in run(path)
+    assert seen == []
+
+
+@pytest.mark.postgres_only
+def test_on_a_rerun_blank_rows_are_skipped_and_rows_without_email_parsed(tmp_path, organisation):
+    path = write(tmp_path, "email,first_name\nada@example.com,Ada\n,\n , \n,Bob\n")
+    assert "created 1, updated 0, unchanged 0, rejected 1." in run(path)
+    assert "created 0, updated 0, unchanged 1, rejected 1." in run(path)
+    assert report(path) == [(5, "A customer needs at least one of email, phone, correlation_id.")]

@@ -68,3 +68,39 @@ def test_events_name_the_customer_when_there_is_one(csv_file, organisation):
 def test_dry_run_writes_nothing(csv_file, organisation):
     assert "Dry run" in run(csv_file, organisation, "--dry-run")
     assert not Suppression.objects.exists()
+
+
+def test_a_rerun_writes_nothing_for_addresses_listed_already(csv_file, organisation, monkeypatch):
+    from subscriptions import services
+
+    run(csv_file, organisation)
+
+    def not_expected(**kwargs):
+        raise AssertionError("a listed address reached suppressions_add")
+
+    monkeypatch.setattr(services, "suppressions_add", not_expected)
+    output = run(csv_file, organisation)
+    assert "created 0, updated 0, unchanged 3, rejected 3." in output
+
+
+def test_a_rerun_skips_weaker_reasons_and_applies_stronger_ones(tmp_path, organisation):
+    first = tmp_path / "first.csv"
+    first.write_text("email,reason\na@example.com,Unsubscribed\nb@example.com,HardBounced\n")
+    run(first, organisation)
+    second = tmp_path / "second.csv"
+    second.write_text(
+        "email,reason\na@example.com,IspComplained\nB@example.com,Unsubscribed\n"
+        "a@example.com,Suppressed\nb@example.com,Angry\n"
+    )
+    assert "created 0, updated 1, unchanged 2, rejected 1." in run(second, organisation)
+    reasons = dict(Suppression.objects.values_list("email", "reason"))
+    assert reasons == {"a@example.com": "IspComplained", "b@example.com": "HardBounced"}
+    assert ConsentEvent.objects.filter(kind="email.suppression").count() == 3
+
+
+def test_a_listed_address_with_a_bad_date_is_still_rejected(tmp_path, organisation):
+    path = tmp_path / "s.csv"
+    path.write_text("email,reason,date_removed\na@example.com,Unsubscribed,\n")
+    run(path, organisation)
+    path.write_text("email,reason,date_removed\na@example.com,Unsubscribed,someday\n")
+    assert "created 0, updated 0, unchanged 0, rejected 1." in run(path, organisation)
