@@ -277,7 +277,7 @@ def main() -> None:
 
     bare = ", ".join(f"{name} text" for name in COLUMNS.split(", "))
     actor = os.environ.get("USER", "") or "manage.py"
-    floor_seconds = None
+    floor_seconds = floor_cpu = None
     if not options.skip_floor:
         floor_name = f"{database}_floor"
         floor_url = f"{options.server}/{floor_name}"
@@ -287,11 +287,17 @@ def main() -> None:
         psql(floor_url, "-c", "VACUUM ANALYZE bench_bare")
         print("Timing the SQL floor …", flush=True)
         sql = FLOOR.replace("{file}", csv_path.name).replace("{actor}", actor.replace("'", "''"))
-        floor_seconds, _, _, _ = timed(["psql", floor_url, "-q", "-c", sql], env)
+        with BackendCpu(floor_url) as floor_backend:
+            floor_seconds, _, _, _ = timed(["psql", floor_url, "-q", "-c", sql], env)
+        floor_cpu = floor_backend.seconds
         floor_events = psql(
             floor_url, "-c", "SELECT count(*) FROM customers_consentevent", capture=True
         )
-        print(f"  {floor_seconds:.1f} s, {floor_events} ledger events", flush=True)
+        print(
+            f"  {floor_seconds:.1f} s, {floor_events} ledger events, CPU "
+            f"{floor_cpu * 1e6 / options.rows:.0f} µs/row in PostgreSQL",
+            flush=True,
+        )
         psql(f"{options.server}/postgres", "-c", f"DROP DATABASE IF EXISTS {floor_name}")
 
     recreate(database)
@@ -345,7 +351,8 @@ def main() -> None:
         lines.append(
             "| SQL floor: one statement resolving customers and preferences, upserting into the "
             f"real opt-in table plus one ledger row each | {floor_seconds:.1f} | "
-            f"{options.rows / floor_seconds:,.0f} | 1.00 | n/a | n/a |"
+            f"{options.rows / floor_seconds:,.0f} | 1.00 | n/a | "
+            f"- / {floor_cpu * 1e6 / options.rows:.0f} |"
         )
     for label, seconds, rss, cpu, db_cpu, _ in runs:
         ratio = f"{seconds / floor_seconds:.2f}" if floor_seconds else "n/a"

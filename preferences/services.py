@@ -199,13 +199,19 @@ _IMPORT_CTES = f"""
 wanted AS (
     SELECT w.customer_id, w.preference_id, w.opted_in,
            COALESCE(w.modified_at, %(now)s) AS modified_at,
-           o.customer_id IS NOT NULL AS stored, COALESCE(o.opted_in, false) AS old
+           o.stored IS NOT NULL AS stored, COALESCE(o.opted_in, false) AS old
     FROM unnest(%(customers)s::bigint[], %(preferences)s::bigint[], %(opted_in)s::boolean[],
                 %(modified)s::timestamptz[]) AS w(customer_id, preference_id, opted_in, modified_at)
-    LEFT JOIN {PreferenceOptIn._meta.db_table} o
-           ON o.customer_id = w.customer_id AND o.preference_id = w.preference_id
+    -- LATERAL … LIMIT 1 keeps this an index lookup per item: during a long import the table's statistics
+    -- lag far behind its size, and a hash join over the whole table per batch would make the
+    -- import quadratic.
+    LEFT JOIN LATERAL (
+        SELECT true AS stored, opted_in, modified_at FROM {PreferenceOptIn._meta.db_table}
+        WHERE customer_id = w.customer_id AND preference_id = w.preference_id
+        LIMIT 1
+    ) o ON true
     WHERE COALESCE(o.opted_in, false) <> w.opted_in
-      AND (o.customer_id IS NULL OR w.modified_at IS NULL OR w.modified_at >= o.modified_at)
+      AND (o.stored IS NULL OR w.modified_at IS NULL OR w.modified_at >= o.modified_at)
 ),
 up AS (
     INSERT INTO {PreferenceOptIn._meta.db_table} (customer_id, preference_id, opted_in, modified_at)
