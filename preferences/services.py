@@ -202,9 +202,9 @@ wanted AS (
            o.stored IS NOT NULL AS stored, COALESCE(o.opted_in, false) AS old
     FROM unnest(%(customers)s::bigint[], %(preferences)s::bigint[], %(opted_in)s::boolean[],
                 %(modified)s::timestamptz[]) AS w(customer_id, preference_id, opted_in, modified_at)
-    -- LATERAL … LIMIT 1 keeps this an index lookup per item: during a long import the table's statistics
-    -- lag far behind its size, and a hash join over the whole table per batch would make the
-    -- import quadratic.
+    -- LATERAL … LIMIT 1 keeps this an index lookup per item: during a long import the table's
+    -- statistics lag far behind its size, and a hash join over the whole table per batch would
+    -- make the import quadratic.
     LEFT JOIN LATERAL (
         SELECT true AS stored, opted_in, modified_at FROM {PreferenceOptIn._meta.db_table}
         WHERE customer_id = w.customer_id AND preference_id = w.preference_id
@@ -230,7 +230,6 @@ _IMPORT_COUNTS = (
 )
 
 
-@transaction.atomic
 def preference_opt_ins_import(
     *, organisation, items: Iterable[OptInItem], provenance: Provenance
 ) -> tuple[int, int]:
@@ -244,6 +243,11 @@ def preference_opt_ins_import(
             organisation=organisation, items=items, provenance=provenance, skip_stale=True
         )
         return result.created, result.updated
+    with transaction.atomic():  # here, not on the function: the call above has its own
+        return _import_opt_ins(organisation, items, provenance)
+
+
+def _import_opt_ins(organisation, items, provenance) -> tuple[int, int]:
     wanted: dict[tuple[int, int], OptInItem] = {}
     for item in items:
         wanted[(item.customer_id, item.preference_id)] = item  # the last word wins
