@@ -1,8 +1,9 @@
 """Every write of the preferences app: one function per use case, transactional.
 
 Opt-in state changes, from every dialect, the admin and imports, go through
-`preference_opt_ins_apply` (or its one-customer form `preference_opt_ins_set`), which writes the
-consent ledger (rule R4). Tree edits (create, update, delete) keep `order` contiguous among
+`preference_opt_ins_apply` (or its one-customer form `preference_opt_ins_set`, or its import form
+`preference_opt_ins_import`, one statement per batch on PostgreSQL), which writes the consent
+ledger (rule R4). Tree edits (create, update, delete) keep `order` contiguous among
 siblings.
 """
 
