@@ -416,14 +416,15 @@ def customer_ids_by_identifiers(*, organisation, keys) -> dict[tuple, int]:
         by_kind.setdefault(kind, set()).add(value)
     customers = Customer.objects.live().for_organisation(organisation)
     found: dict[tuple, int] = {}
+    # __in_array: one parameter for thousands of keys (customers.lookups).
     if "id" in by_kind:
-        for pk in customers.filter(pk__in=by_kind["id"]).values_list("pk", flat=True):
+        for pk in customers.filter(pk__in_array=by_kind["id"]).values_list("pk", flat=True):
             found[("id", pk)] = pk
     if "uuid" in by_kind:
-        for pk, value in customers.filter(uuid__in=by_kind["uuid"]).values_list("pk", "uuid"):
+        for pk, value in customers.filter(uuid__in_array=by_kind["uuid"]).values_list("pk", "uuid"):
             found[("uuid", value)] = pk
     if "email" in by_kind:
-        rows = customers.filter(email_key__in=by_kind["email"]).values_list("pk", "email_key")
+        rows = customers.filter(email_key__in_array=by_kind["email"]).values_list("pk", "email_key")
         for pk, value in rows:
             found[("email", value)] = pk
     return found
@@ -433,7 +434,7 @@ def preference_ids_in(*, organisation, ids) -> set[int]:
     """The ids that are preferences (not categories) of the organisation (one query)."""
     return set(
         Preference.objects.for_organisation(organisation)
-        .filter(pk__in=set(ids), is_preference=True)
+        .filter(pk__in_array=set(ids), is_preference=True)
         .values_list("pk", flat=True)
     )
 

@@ -1,10 +1,41 @@
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 
-from customers.importing import ImportCommand, RowRejected, parse_bool, parse_time
+from customers.importing import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    ImportCommand,
+    RowRejected,
+    parse_bool,
+    parse_time,
+)
 from customers.normalisation import InvalidEmail, clean_email, normalise_email, parse_id
 from preferences import selectors
-from preferences.services import OptInItem, preference_opt_ins_apply
+from preferences.services import OptInItem, preference_opt_ins_import
+
+# The usual spellings, looked up before parse_bool strips and lower-cases (same answers).
+BOOLEANS = {
+    word: word.lower() in TRUE_WORDS
+    for word in (*TRUE_WORDS, *FALSE_WORDS, "True", "False", "TRUE", "FALSE", "Yes", "No")
+}
+
+
+def parse_modified(value) -> datetime:
+    """parse_time(value, "modified") with its two usual cases first, same answers: unix seconds
+    in ASCII digits, and ISO 8601 text (parse_time reads it with datetime.fromisoformat after
+    int() failed, which it always does with a "-" after the year)."""
+    if type(value) is str:
+        text = value.strip()
+        try:
+            if text.isascii() and text.isdigit():
+                return datetime.fromtimestamp(int(text), tz=UTC)
+            if len(text) >= 10 and text[4] == "-":
+                parsed = datetime.fromisoformat(text)
+                return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=UTC)
+        except (ValueError, OverflowError, OSError):
+            pass  # parse_time decides, and words the rejection
+    return parse_time(value, "modified")
 
 
 class Command(ImportCommand):
@@ -40,11 +71,15 @@ class Command(ImportCommand):
             raise RowRejected(f"preference_id: {preference_id!r} is not an id.")
         if "opted_in" not in data:
             raise RowRejected("opted_in: required.")
+        opted_in = data["opted_in"]
+        opted_in = BOOLEANS.get(opted_in) if type(opted_in) is str else None
+        if opted_in is None:
+            opted_in = parse_bool(data["opted_in"], "opted_in")
         return {
             "customer": key,
             "preference_id": preference_pk,
-            "opted_in": parse_bool(data["opted_in"], "opted_in"),
-            "modified": parse_time(data["modified"], "modified") if "modified" in data else None,
+            "opted_in": opted_in,
+            "modified": parse_modified(data["modified"]) if "modified" in data else None,
         }
 
     def apply_batch(self, items, context) -> Counter:
@@ -68,14 +103,8 @@ class Command(ImportCommand):
                         customer_id, item["preference_id"], item["opted_in"], item["modified"]
                     )
                 )
-        result = preference_opt_ins_apply(
-            organisation=organisation,
-            items=wanted,
-            provenance=context.provenance,
-            skip_stale=True,
+        created, updated = preference_opt_ins_import(
+            organisation=organisation, items=wanted, provenance=context.provenance
         )
-        # Rows of the file that repeat a pair count once, as the last word.
-        unchanged = (
-            result.unchanged + len(wanted) - (result.created + result.updated + result.unchanged)
-        )
-        return Counter(created=result.created, updated=result.updated, unchanged=unchanged)
+        # Rows of the file that repeat a pair count once, as the last word; the rest unchanged.
+        return Counter(created=created, updated=updated, unchanged=len(wanted) - created - updated)
