@@ -27,7 +27,9 @@ that their migrations install (`migration_operation`) for every such foreign key
 The migrations install this module's SQL as it is when they run: a change to it needs a new
 migration that installs it again. What differs from a constraint: the insert check runs at the
 end of the statement, not at commit, so a row must be inserted after the row it references
-(every writer here does); and `TRUNCATE` of a referenced table alone is not refused.
+(every writer here does, and `loaddata` needs a fixture in that order too); `TRUNCATE` of a
+referenced table alone is not refused; and a referenced row is deleted at READ COMMITTED or
+SERIALIZABLE only (REPEATABLE READ is refused: its snapshot could miss a committed reference).
 `tests/test_references.py` checks that every foreign key declared without a constraint has its
 triggers after all migrations (a later migration that rebuilds a table on SQLite drops its
 triggers: install them again there).
@@ -63,6 +65,7 @@ def checked_references() -> list[Reference]:
 
 def install(schema_editor, model) -> None:
     """Create the triggers that check `model`'s references (after their constraints went)."""
+    uninstall(schema_editor, model)  # so that a later migration can install them again
     references = references_of(model)
     if schema_editor.connection.vendor == "postgresql":
         statements = _postgresql_install(model._meta.db_table, references)
@@ -140,6 +143,12 @@ def _postgresql_install(table: str, references: list[Reference]) -> list[str]:
             SELECT wanted INTO missing FROM unnest(ids) AS wanted
             WHERE NOT EXISTS (SELECT 1 FROM {ref.referenced_table} r WHERE r.id = wanted)
             LIMIT 1;
+            IF missing IS NULL THEN
+                -- Deleted while we waited for its lock and inserted again with its id: the
+                -- statement saw a row that is gone; a retry will see the new one.
+                RAISE EXCEPTION 'a row referenced from "{ref.table}" changed while it was checked'
+                    USING ERRCODE = 'serialization_failure';
+            END IF;
             {_violation(ref, "missing")}
         END IF;
     END IF;"""
@@ -187,6 +196,13 @@ EXECUTE FUNCTION {name}_update()""",
             f"""
 CREATE FUNCTION {name}_referenced() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- The check below must see rows committed after this transaction began (READ COMMITTED
+    -- gives each statement a new snapshot; SERIALIZABLE detects the conflict). REPEATABLE READ
+    -- would read an old snapshot and could delete a row that a committed insert references.
+    IF current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'rows of "{ref.referenced_table}" are deleted at READ COMMITTED or '
+            'SERIALIZABLE, not REPEATABLE READ' USING ERRCODE = 'feature_not_supported';
+    END IF;
     IF EXISTS (SELECT 1 FROM {table} WHERE {ref.column} = OLD.id) THEN
         RAISE EXCEPTION 'update or delete on table "{ref.referenced_table}" violates foreign key '
             '"{name}" on table "{table}"' USING ERRCODE = '{FOREIGN_KEY_VIOLATION}',

@@ -5,7 +5,7 @@ all; a referenced row cannot be deleted or re-keyed; a concurrent delete cannot 
 import threading
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, NotSupportedError, connection, transaction
 
 from customers.models import ConsentEvent, Customer, Organisation
 from customers.references import checked_references, trigger_names
@@ -239,3 +239,36 @@ def test_an_event_waiting_for_a_delete_of_its_customer_is_refused_once_the_delet
     assert isinstance(recorded, IntegrityError)
     assert ConsentEvent.objects.count() == 0
     assert Organisation.objects.filter(pk=organisation.pk).exists()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_referenced_row_is_not_deleted_at_repeatable_read():
+    customer = CustomerFactory()
+
+    with pytest.raises(NotSupportedError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("DELETE FROM customers_customer WHERE id = %s", [customer.pk])
+
+    assert Customer.objects.filter(pk=customer.pk).exists()
+
+
+class _Executor:
+    """What install needs of a schema editor, without one (SQLite's refuses to work inside the
+    test's transaction)."""
+
+    connection = connection
+
+    def execute(self, sql, params=None):
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+@pytest.mark.django_db
+def test_the_triggers_can_be_installed_again():
+    from customers.references import install
+
+    install(_Executor(), ConsentEvent)
+
+    names = {name for ref in checked_references() for name in trigger_names(connection.vendor, ref)}
+    assert names <= _triggers()
