@@ -117,9 +117,12 @@ class PreferenceOptIn(models.Model):
             ),
             # GET /v2/contacts/with-preference/{id}/opt-ins-since/{date}?minContactID= when many
             # did: a range scan in contact order from minContactID, the date checked in the
-            # index, that stops at the page's 1000th row.
+            # index, that stops at the page's 1000th row. The state is in the index too, so the
+            # page is read from the index alone (a heap page per row otherwise: 1,735 of the
+            # 1,842 buffers of a page at 1,000,000 customers).
             models.Index(
                 fields=["preference", "customer", "modified_at"],
+                include=["opted_in"],
                 name="optin_pref_cust_modified_idx",
             ),
         ]

@@ -299,8 +299,9 @@ def opt_ins_modified_since(
     from min_contact_id, at most 1000, with their contacts (one query; plain rows, not model
     instances: 2,000 of those per page cost more than the query).
 
-    Served by optin_pref_cust_modified_idx (preference, customer, modified_at), a range scan
-    in contact order that stops at the page's last row, or by optin_pref_modified_idx
+    Served by optin_pref_cust_modified_idx (preference, customer, modified_at, holding the
+    state too), a range scan in contact order from the index alone that stops at the page's last
+    row, or by optin_pref_modified_idx
     (preference, modified_at, customer) and a sort when few rows changed since the date.
     """
     if connection.vendor == "postgresql":

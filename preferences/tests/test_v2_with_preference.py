@@ -191,3 +191,28 @@ def test_opt_ins_since_writes_the_bytes_drf_writes(rw_client, preference, opted)
     assert response.content == JSONRenderer().render(response.data)
     assert b'"value":1e-05}' in response.content
     assert b'"dateModifed":"2020-01-01T09:40:18.527Z"' in response.content
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_an_opt_ins_since_page_reads_its_states_from_the_index_alone(organisation, preference):
+    from django.db import connection
+
+    for customer in CustomerFactory.create_batch(30, organisation=organisation):
+        PreferenceOptInFactory(customer=customer, preference=preference)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE preferences_preferenceoptin")
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT o.customer_id, o.opted_in, o.modified_at "
+            "FROM preferences_preferenceoptin o "
+            "WHERE o.preference_id = %s AND o.modified_at >= %s AND o.customer_id >= %s "
+            "ORDER BY o.customer_id LIMIT 1000",
+            [preference.pk, datetime(2000, 1, 1, tzinfo=UTC), 0],
+        )
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute("RESET enable_bitmapscan")
+
+    assert "Index Only Scan using optin_pref_cust_modified_idx" in plan, plan
