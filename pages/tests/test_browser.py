@@ -97,13 +97,27 @@ def screenshot(browser, name, folder=SCREENSHOTS):
 
 def click_and_wait(browser, selector):
     """Click what `selector` finds and wait until the next page has replaced this one."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.wait import WebDriverWait
 
     page = browser.find_element(By.TAG_NAME, "html")
+
+    def replaced(_):
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            # Chromium may answer for an element of a page being replaced with this instead of
+            # "stale element" (selenium's staleness_of only knows the latter).
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
     browser.find_element(By.CSS_SELECTOR, selector).click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 30).until(replaced)
     WebDriverWait(browser, 30).until(
         lambda driver: driver.execute_script("return document.readyState") == "complete"
     )
