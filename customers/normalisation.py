@@ -49,17 +49,21 @@ def clean_email(value) -> str:
     """
     if isinstance(value, str):
         email = value.strip()
-        # The fast path: a plain ASCII address, answered by one regex as the whole syntax would
-        # answer it (tests/test_one_address_syntax). The regex cannot tell valid punycode
-        # ("xn--…") from invalid: those take the whole syntax.
-        if (
-            len(email) <= EMAIL_MAX_LENGTH
-            and _PLAIN_EMAIL_RE.match(email)
-            and email.index("@") <= 64
-            and "xn--" not in email.lower()
-        ):
+        if _plain_address(email):
             return email
     return _clean_email_in_full(value)
+
+
+def _plain_address(email: str) -> bool:
+    """The fast path of the address syntax: a plain ASCII address, answered by one regex as the
+    whole syntax would answer it (tests/test_one_address_syntax). The regex cannot tell valid
+    punycode ("xn--…") from invalid: those take the whole syntax."""
+    return (
+        len(email) <= EMAIL_MAX_LENGTH
+        and _PLAIN_EMAIL_RE.match(email) is not None
+        and email.index("@") <= 64
+        and "xn--" not in email.lower()
+    )
 
 
 def _clean_email_in_full(value) -> str:
@@ -173,13 +177,8 @@ def email_key_of(value) -> str:
     of clean_email: nothing to compose or decode, so only the case to fold); InvalidEmail too."""
     if isinstance(value, str):
         email = value.strip()
-        if (
-            len(email) <= EMAIL_MAX_LENGTH
-            and _PLAIN_EMAIL_RE.match(email)
-            and email.index("@") <= 64
-            and "xn--" not in (folded := email.lower())
-        ):
-            return folded
+        if _plain_address(email):
+            return email.lower()
     return normalise_email(_clean_email_in_full(value))
 
 
