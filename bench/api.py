@@ -35,6 +35,7 @@ from results import (
     cpu_seconds,
     cpu_used,
     machine_line,
+    psql,
     verdict,
     write_section,
 )
@@ -151,16 +152,6 @@ end
 
 # The decision call: recipients per call, and how many distinct bodies wrk picks from.
 DECISION_RECIPIENTS, DECISION_BODIES = 100, 200
-
-
-def psql(url: str, *args: str, capture=False) -> str:
-    done = subprocess.run(
-        ["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", *args],
-        check=True,
-        capture_output=capture,
-        text=True,
-    )
-    return (done.stdout or "").strip()
 
 
 def setup(options, url, env) -> None:

@@ -21,10 +21,9 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from results import machine_line, verdict, write_section
+from results import machine_line, psql, timed, verdict, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -85,23 +84,6 @@ def generate(path: Path, rows: int) -> None:
     tmp.rename(path)
 
 
-def psql(url: str, *args: str) -> None:
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", *args], check=True)
-
-
-def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of exactly this child process, and its output."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - start
-    if proc.returncode:
-        raise SystemExit(f"{cmd} failed ({proc.returncode}): {output}")
-    return seconds, usage.ru_maxrss / 1024, output.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -147,7 +129,7 @@ def main() -> None:
         psql(floor_url, "-c", f"\\copy bench_bare FROM '{csv_path}' WITH (FORMAT csv, HEADER)")
         psql(floor_url, "-c", "VACUUM ANALYZE bench_bare")
         print(f"Timing the SQL floor, {label} …", flush=True)
-        floors[label], _, _ = timed(["psql", floor_url, "-q", "-c", FLOOR.format(uuid=key)], env)
+        floors[label], _, _, _ = timed(["psql", floor_url, "-q", "-c", FLOOR.format(uuid=key)], env)
         print(f"  {floors[label]:.1f} s", flush=True)
     psql(f"{options.server}/postgres", "-c", f"DROP DATABASE IF EXISTS {DATABASE}_floor")
 
@@ -156,7 +138,7 @@ def main() -> None:
     print("Timing psql \\copy into a bare table …", flush=True)
     psql(url, "-c", f"CREATE TABLE IF NOT EXISTS bench_bare ({bare})")
     psql(url, "-c", "TRUNCATE bench_bare")
-    copy_seconds, _, _ = timed(
+    copy_seconds, _, _, _ = timed(
         ["psql", url, "-q", "-c", f"\\copy bench_bare FROM '{csv_path}' WITH (FORMAT csv, HEADER)"],
         env,
     )
@@ -169,7 +151,7 @@ def main() -> None:
     runs = []
     for label in ("first import (all created)", "re-run (all unchanged)"):
         print(f"Timing import_customers: {label} …", flush=True)
-        seconds, rss, output = timed(command, env)
+        seconds, rss, _, output = timed(command, env)
         runs.append((label, seconds, rss, output))
         print(f"  {seconds:.1f} s, {options.rows / seconds:,.0f} rows/s, {rss:.0f} MB: {output}")
 

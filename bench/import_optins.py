@@ -31,7 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
-from results import cpu_seconds, machine_line, verdict, write_section
+from results import cpu_seconds, machine_line, psql, timed, verdict, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -162,16 +162,6 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
-def psql(url: str, *args: str, capture=False) -> str:
-    done = subprocess.run(
-        ["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", *args],
-        check=True,
-        capture_output=capture,
-        text=True,
-    )
-    return (done.stdout or "").strip()
-
-
 class BackendCpu:
     """CPU seconds of the PostgreSQL backends connected to `database` while a command runs,
     read from /proc every 0.5 s (a backend's last reading before it exits counts)."""
@@ -210,20 +200,6 @@ class BackendCpu:
     def seconds(self) -> float:
         # A backend seen first mid-run started with this run: its CPU from 0 (close enough).
         return sum(self.last.values())
-
-
-def timed(cmd: list[str], env: dict) -> tuple[float, float, float, str]:
-    """Wall seconds, peak RSS in MB and CPU seconds of exactly this child process, its output."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - start
-    if proc.returncode:
-        raise SystemExit(f"{cmd} failed ({proc.returncode}): {output}")
-    cpu = usage.ru_utime + usage.ru_stime
-    return seconds, usage.ru_maxrss / 1024, cpu, output.strip()
 
 
 def main() -> None:

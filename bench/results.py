@@ -1,4 +1,5 @@
-"""What the benchmarks share: writing their results, and reading processes' CPU time.
+"""What the benchmarks share: writing their results, reading processes' CPU time, running psql
+and timing a child process.
 
 bench/RESULTS.md holds one generated section per benchmark; each run replaces only its own.
 Text outside the markers (hand-written notes) is kept as it is.
@@ -6,9 +7,12 @@ Text outside the markers (hand-written notes) is kept as it is.
 
 import os
 import platform
+import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 TITLE = "# Benchmark results\n"
 
@@ -69,3 +73,28 @@ def children_of(pid: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def psql(url: str, *args: str, capture=False) -> str:
+    """Run psql on `url` (stops at the first error); its unaligned output if `capture`."""
+    done = subprocess.run(
+        ["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", *args],
+        check=True,
+        capture_output=capture,
+        text=True,
+    )
+    return (done.stdout or "").strip()
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float, float, str]:
+    """Wall seconds, peak RSS in MB and CPU seconds of exactly this child process, its output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"{cmd} failed ({proc.returncode}): {output}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, usage.ru_maxrss / 1024, cpu, output.strip()
