@@ -12,7 +12,7 @@ import json
 from django.db import connection
 
 from .ledger import record_changes_from_sql
-from .uuids import uuid7
+from .uuids import uuid7s
 
 STAGE = "import_customer_stage"
 
@@ -198,11 +198,12 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_PREPARE_BATCH)
         with cursor.cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
-            for pos, row in enumerate(rows):
+            # A new customer's UUID, used only when the row creates one.
+            for pos, (row, uuid) in enumerate(zip(rows, uuid7s(len(rows)), strict=True)):
                 copy.write_row(
                     (
                         pos,
-                        uuid7(),  # used only when the row creates a customer
+                        uuid,
                         row.email,
                         row.email_key,
                         row.phone,

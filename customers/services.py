@@ -273,6 +273,9 @@ class CustomerRow:
     """One customer record of an import, validated and normalised (None = not given)."""
 
     email: str | None = None
+    # normalise_email(email), set with it: the parser works it out once, in its own thread, and
+    # the writer compares and stores it.
+    email_key: str | None = None
     phone: str | None = None
     correlation_id: str | None = None
     locale: str | None = None
@@ -282,10 +285,6 @@ class CustomerRow:
     # (key, digest) of the raw record (import_customers): the digest is stored on the customer
     # the row writes, so that a re-run of the same record is found unchanged without parsing.
     fingerprint: tuple | None = None
-
-    @property
-    def email_key(self) -> str | None:
-        return normalise_email(self.email)
 
     def key(self) -> tuple[str, str]:
         """What identifies the customer: email when given, else correlation id, else phone."""

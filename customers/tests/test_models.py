@@ -1,4 +1,5 @@
 import hmac
+import time
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from customers.normalisation import (
     normalise_phone,
 )
 from customers.tests.factories import CustomerFactory
+from customers.uuids import uuid7s
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +88,15 @@ def test_new_customers_get_time_ordered_uuids(organisation):
     assert first.uuid.variant == uuid.RFC_4122
     # The first 48 bits are Unix milliseconds: later customers never sort before earlier ones.
     assert first.uuid.int >> 80 <= second.uuid.int >> 80
+
+
+def test_uuids_made_together_are_distinct_version_7_uuids_of_this_millisecond():
+    before = time.time_ns() // 1_000_000
+    made = uuid7s(1000)
+    after = time.time_ns() // 1_000_000
+    assert len(set(made)) == 1000
+    assert {(u.version, u.variant) for u in made} == {(7, uuid.RFC_4122)}
+    assert {u.int >> 80 for u in made} <= set(range(before, after + 1))
 
 
 def test_a_version_4_uuid_stays_valid(organisation):

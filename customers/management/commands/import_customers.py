@@ -7,7 +7,13 @@ from django.db import connection
 
 from customers import services
 from customers.importing import ImportCommand, RowRejected
-from customers.normalisation import InvalidEmail, InvalidPhoneNumber, clean_email, normalise_phone
+from customers.normalisation import (
+    InvalidEmail,
+    InvalidPhoneNumber,
+    clean_email,
+    normalise_email,
+    normalise_phone,
+)
 
 FIELDS = ("email", "phone", "correlation_id", "locale", "first_name", "last_name")
 MAX_LENGTHS = {"correlation_id": 128, "first_name": 100, "last_name": 100}
@@ -138,6 +144,7 @@ class Command(ImportCommand):
             try:
                 if name == "email":
                     value = clean_email(value)
+                    row.email_key = normalise_email(value)
                 elif name == "locale":
                     value = services.clean_locale(value)
                 elif name == "phone":
