@@ -9,6 +9,7 @@ both.
 
 import json
 
+import orjson
 from django.db import connection
 
 from .ledger import record_changes_from_sql
@@ -191,6 +192,15 @@ def changed_positions(organisation, keys: list[str], digests: list[int]) -> list
         return [pos for (pos,) in cursor.fetchall()]
 
 
+def _json_text(value) -> str:
+    """JSON text of data fields: orjson's, a tenth of json.dumps' cost; json.dumps for what
+    orjson refuses (integers beyond 64 bits), which jsonb keeps as numerics."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
 def upsert_email_rows(organisation, rows, provenance, result) -> None:
     """Upsert email-keyed rows (distinct email keys) through COPY and one set-based statement."""
     from django.utils import timezone
@@ -211,7 +221,7 @@ def upsert_email_rows(organisation, rows, provenance, result) -> None:
                         row.first_name,
                         row.last_name,
                         row.locale,
-                        None if row.data_fields is None else json.dumps(row.data_fields),
+                        None if row.data_fields is None else _json_text(row.data_fields),
                         None if row.fingerprint is None else row.fingerprint[1],
                     )
                 )

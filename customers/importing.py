@@ -21,6 +21,7 @@ digest and one index lookup per record.
 
 import csv
 import json
+import math
 import os
 import queue
 import sys
@@ -601,9 +602,12 @@ class ImportCommand(BaseCommand):
             if not text.strip():
                 continue
             try:
-                data = json.loads(text)
+                data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
             except json.JSONDecodeError as exc:
                 yield _Rejection(Record(line, {"raw": text.strip()}), f"Invalid JSON: {exc.msg}.")
+                continue
+            except _NotJson as exc:
+                yield _Rejection(Record(line, {"raw": text.strip()}), f"Invalid JSON: {exc}.")
                 continue
             if not isinstance(data, dict):
                 yield _Rejection(Record(line, {"raw": text.strip()}), "Expected a JSON object.")
@@ -679,6 +683,24 @@ class _RowBatch:
         cells = zip(self.header, self.rows[i], strict=True)
         data = {name: cell for name, cell in cells if cell and not cell.isspace()}
         return Record(self.lines[i], data, self.fingerprints[i])
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    """Python's json module reads NaN, Infinity and -Infinity; JSON (RFC 8259) has no such
+    numbers, and neither has PostgreSQL's jsonb, which would refuse the whole batch."""
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, unless too large for one (1e400 would be read as infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"{text} is too large a number")
+    return value
 
 
 def _without_blanks(pairs) -> dict:

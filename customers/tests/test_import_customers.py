@@ -183,6 +183,26 @@ def test_it_reads_json_lines(tmp_path, organisation):
     assert customers(organisation).get().data_fields == {"score": 5}
 
 
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_a_json_line_with_a_number_json_has_not_is_rejected_and_the_rest_imported(
+    tmp_path, organisation, number
+):
+    path = write(
+        tmp_path,
+        f'{{"email": "nan@example.com", "score": {number}}}\n'
+        '{"email": "ada@example.com", "score": 1.5, "big": 123456789012345678901234567890}\n',
+        name="customers.jsonl",
+    )
+    assert "created 1, updated 0, unchanged 0, rejected 1." in run(path)
+    reason = "too large a number" if number == "1e400" else "not a JSON number"
+    assert report(path) == [(1, f"Invalid JSON: {number} is {reason}.")]
+    ada = customers(organisation).get()
+    assert (ada.email, ada.data_fields) == (
+        "ada@example.com",
+        {"score": 1.5, "big": 123456789012345678901234567890},
+    )
+
+
 def test_another_organisations_customer_is_not_touched(tmp_path, organisation, other_organisation):
     theirs = CustomerFactory(organisation=other_organisation, email="ada@example.com", locale="en")
     run(write(tmp_path, "email,locale\nada@example.com,fr\n"))
