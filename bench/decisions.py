@@ -115,15 +115,18 @@ def fresh_database(customers: int):
             " FROM customers_customer WHERE organisation_id = %s AND id %% 5 = 0",
             [org.pk],
         )
-        # Suppressions: 1 address in 20 (keyed hashes computed here, as the service does).
-        emails = [f"c{n}@example.com" for n in range(1, customers + 1, 20)]
+        # Suppressions: 1 address in 20 (keyed hashes computed here, as the service does),
+        # starting at c2 so that the question (every 7th customer from c1, its every 20th
+        # recipient an unknown address) names some of them: 500 of 10,000 recipients.
+        emails = [f"c{n}@example.com" for n in range(2, customers + 1, 20)]
         cursor.execute(
             "INSERT INTO subscriptions_suppression (organisation_id, address_key, email, reason,"
             " date_removed, created_at) SELECT %s, k, e, 'Unsubscribed', now(), now()"
             " FROM unnest(%s::varchar[], %s::varchar[]) AS t(k, e)",
             [org.pk, [address_key(e) for e in emails], emails],
         )
-        # Three departments; email opt-out statuses for 1 address in 50 (half false) among them.
+        # Three departments; email opt-out statuses for 1 address in 50 (half false) among them,
+        # from c2 too: from c1 the question would name them only as unknown addresses.
         departments = []
         for name in ("Shop", "Club", "Service"):
             cursor.execute(
@@ -136,8 +139,8 @@ def fresh_database(customers: int):
             "INSERT INTO optout_communicationstatus (department_id, communication_type,"
             " communication_value, ok_to_communicate, last_event, update_type, created_at,"
             " updated_at) SELECT (%s::bigint[])[1 + n %% 3], 'EMAIL', 'c' || n || '@example.com',"
-            " n %% 100 <> 1, 'STOP_MESSAGE_RECEIVED', 'MESSAGE', now(), now()"
-            " FROM generate_series(1, %s, 50) AS n",
+            " n %% 100 <> 2, 'STOP_MESSAGE_RECEIVED', 'MESSAGE', now(), now()"
+            " FROM generate_series(2, %s, 50) AS n",
             [departments, customers],
         )
         cursor.execute("VACUUM ANALYZE")
