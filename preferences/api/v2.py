@@ -385,9 +385,8 @@ class V2ContactPreferencesView(V2View):
         },
     )
     def get(self, request, contactIdentifier):
-        customer = self.contact(contactIdentifier)
-        tree = selectors.preference_tree_of_contact(
-            organisation=self.organisation, customer=customer
+        tree = selectors.preference_tree_of_contact_identifier(
+            organisation=self.organisation, identifier=contactIdentifier
         )
         return Response([render_node(node) for node in tree])
 

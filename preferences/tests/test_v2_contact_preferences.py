@@ -2,8 +2,10 @@
 and rule R2 across the two dialects."""
 
 import pytest
+from django.utils import timezone
 
 from conftest import assert_nothing_changed
+from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 from preferences.models import Preference, PreferenceOptIn
 from preferences.services import _reset_id_sequence
@@ -165,6 +167,18 @@ def test_another_organisations_contact_is_a_404(rw_client, other_organisation, s
 
 
 # GET --------------------------------------------------------------------------------------------
+def test_get_a_contact_of_an_organisation_without_preferences_is_an_empty_tree(rw_client, customer):
+    for identifier in (customer.pk, customer.email):
+        response = rw_client.get(f"/v2/contacts/{identifier}/preferences")
+        assert (response.status_code, response.json()) == (200, [])
+
+
+def test_get_an_erased_contact_is_a_404(rw_client, customer, seed_tree):
+    Customer.objects.filter(pk=customer.pk).update(erased_at=timezone.now())
+    for identifier in (customer.pk, customer.email):
+        assert rw_client.get(f"/v2/contacts/{identifier}/preferences").status_code == 404
+
+
 def test_get_the_seed_shape(rw_client, organisation, customer):
     camping = CategoryFactory(organisation=organisation, public_name="Camping", order=0)
     tents = PreferenceFactory(category=camping, public_name="Tents", order=0)
@@ -199,9 +213,12 @@ def test_get_query_count_is_constant(
             4, category=CategoryFactory(organisation=organisation)
         ):
             PreferenceOptInFactory(customer=customer, preference=preference)
-    # user with membership and organisation, contact, the tree with the contact's states
-    with django_assert_max_num_queries(3):
+    # user with membership and organisation, then the contact and its tree in one statement
+    with django_assert_max_num_queries(2):
         assert len(rw_client.get(f"/v2/contacts/{customer.pk}/preferences").json()) == 3
+    # by email: the contact, then its tree
+    with django_assert_max_num_queries(3):
+        assert len(rw_client.get(f"/v2/contacts/{customer.email}/preferences").json()) == 3
 
 
 # Rule R2: one truth, two dialects ---------------------------------------------------------------
