@@ -192,7 +192,7 @@ def normalise_phone(number: str, region: str = "US") -> str:
 
     Raises InvalidPhoneNumber for anything that is not a valid number.
     """
-    if _E164_RE.fullmatch(number) and _valid_e164(number):
+    if isinstance(number, str) and _E164_RE.fullmatch(number) and _valid_e164(number):
         return number
     return _normalise_phone_in_full(number, region)
 

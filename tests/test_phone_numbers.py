@@ -95,3 +95,8 @@ def test_the_shortcut_answers_most_valid_examples_without_the_full_parse(monkeyp
     assert normalise_phone("+447911123456") == "+447911123456"
     assert normalise_phone("(202) 555-0143") == "+12025550143"
     assert calls == ["(202) 555-0143"]
+
+
+def test_no_number_is_refused_as_the_full_parse_refuses_it():
+    assert outcome(normalise_phone, None, "US") == outcome(_normalise_phone_in_full, None, "US")
+    assert outcome(normalise_phone, None, "US") == "refused: None is not a phone number."
