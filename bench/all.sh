@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every benchmark behind a target, one after another, each writing its section of
-# bench/RESULTS.md: one run of the whole table. Run it on a quiet machine (about 45 minutes on
+# bench/RESULTS.md: one run of the whole table. Run it on a quiet machine (about 30 minutes on
 # 2 cores); the start time and load average of each are printed, to copy into the notes.
 set -e
 cd "$(dirname "$0")/.."
